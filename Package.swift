@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Kernels must reach the CPU's FMA units: x86-64-v3 (Haswell) is the baseline every
+/// machine we run on supports; never build for the host CPU (DEVELOPERS.md).
+let kernelFlags: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-Xcc", "-march=x86-64-v3", "-target-cpu", "haswell"]),
+]
+
+let package = Package(
+    name: "Vigil",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "vigil", targets: ["vigil"]),
+        .library(name: "VigilEngine", targets: ["VigilEngine"]),
+        .library(name: "VigilMedia", targets: ["VigilMedia"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat libavcodec libswscale libavutil",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]
+        ),
+        .target(
+            name: "VigilEngine",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: kernelFlags
+        ),
+        .target(
+            name: "VigilMedia",
+            dependencies: ["CFFmpeg"]
+        ),
+        .executableTarget(
+            name: "vigil",
+            dependencies: [
+                "VigilEngine",
+                "VigilMedia",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "_TestSupport",
+            dependencies: ["VigilEngine"]
+        ),
+        .testTarget(
+            name: "VigilEngineTests",
+            dependencies: ["VigilEngine", "_TestSupport"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "VigilMediaTests",
+            dependencies: ["VigilMedia"]
+        ),
+    ]
+)
