@@ -19,6 +19,7 @@ public enum MediaError: Error, CustomStringConvertible, Equatable, Sendable {
     /// libswscale cannot convert this frame (unsupported pixel format or size).
     case conversionFailed(frameIndex: Int, reason: String)
 
+    /// One line: what is wrong, with which file, and what to try.
     public var description: String {
         switch self {
         case let .cannotOpen(path, reason):

@@ -86,9 +86,11 @@ final class RGBConverter {
             context = created
             key = wanted
         }
-        let rows = withUnsafeMutablePointer(to: &source.pointee.data) { data in
+        // Copies of the plane-pointer and stride arrays (on the stack): the frame itself is
+        // only read, which is what lets `VideoFrame` be shared across threads.
+        let rows = withUnsafePointer(to: source.pointee.data) { data in
             data.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { sourcePlanes in
-                withUnsafeMutablePointer(to: &source.pointee.linesize) { linesize in
+                withUnsafePointer(to: source.pointee.linesize) { linesize in
                     linesize.withMemoryRebound(to: Int32.self, capacity: 8) { sourceStrides in
                         sws_scale(context, sourcePlanes, sourceStrides, 0, source.pointee.height, planes, strides)
                     }

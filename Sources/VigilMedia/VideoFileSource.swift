@@ -44,6 +44,7 @@ public final class VideoFileSource {
     private var state = State.reading
     private var nextIndex = 0
     private var consecutiveErrors = 0
+    private var consecutiveReadErrors = 0
 
     /// After this many errors in a row without a frame the stream is treated as ended;
     /// this bounds the work on garbage input instead of reading it to the last byte.
@@ -184,16 +185,21 @@ public final class VideoFileSource {
             }
             let read = av_read_frame(format, packet)
             if read < 0 {
-                // End of file, or the file stops mid-packet (truncated): either way,
-                // flush the decoder so the frames it still holds come out.
                 if read != vigil_averror_eof() {
+                    // A damaged or cut-off packet. Demuxers move past it, so keep reading
+                    // (damage mid-file costs a few frames, not the rest of the video) until
+                    // errors persist, which means the file really ends here.
                     lastRecoveredError = decodeError(read)
                     recoveredErrorCount += 1
+                    consecutiveReadErrors += 1
+                    if consecutiveReadErrors < Self.maxConsecutiveErrors { continue }
                 }
+                // Flush the decoder so the frames it still holds come out.
                 _ = avcodec_send_packet(codec, nil)
                 state = .draining
                 continue
             }
+            consecutiveReadErrors = 0
             defer { av_packet_unref(packet) }
             guard packet.pointee.stream_index == streamIndex else { continue }
             let sent = avcodec_send_packet(codec, packet)

@@ -1,0 +1,107 @@
+/// Convolution as GEMM over channels-last data: output pixels are rows, output channels
+/// columns, and each row of A is the receptive-field patch of one output pixel
+/// (im2col, built tile by tile into per-thread scratch; 1×1 stride-1 convs use the input as A).
+final class Conv2DKernel: @unchecked Sendable {
+    let g: ConvolutionGeometry
+    let activation: Activation
+    /// One packed `[KH*KW*Cin/g, Cout/g]` matrix per group.
+    let weights: [PackedMatrix]
+    let bias: UnsafeMutablePointer<Float>
+    let isPointwise: Bool
+    let patchSize: Int
+    /// Output pixels per im2col tile (a multiple of the micro-kernel's rows).
+    let tileRows = 48
+    let scratch: UnsafeMutablePointer<Float>
+    let threads: Int
+
+    /// - weights: OIHW `[Cout, Cin/g, KH, KW]`; bias `[Cout]`.
+    init(geometry: ConvolutionGeometry, weights w: Tensor, bias b: Tensor?, activation: Activation, threads: Int) {
+        g = geometry
+        self.activation = activation
+        self.threads = max(1, threads)
+        let cig = g.inputChannelsPerGroup, cog = g.outputChannelsPerGroup
+        let (kh, kw) = (g.kernelHeight, g.kernelWidth)
+        let values = w.floats
+        patchSize = kh * kw * cig
+        weights = (0..<g.groups).map { group in
+            // B[(ky*KW + kx)*Cin/g + ci, co] = W[group*Cout/g + co, ci, ky, kx]
+            PackedMatrix(k: kh * kw * cig, n: cog) { row, column in
+                let ci = row % cig, tap = row / cig
+                let (ky, kx) = (tap / kw, tap % kw)
+                return values[(((group * cog + column) * cig + ci) * kh + ky) * kw + kx]
+            }
+        }
+        bias = .allocate(capacity: g.outputChannels)
+        let biasValues = b?.floats ?? [Float](repeating: 0, count: g.outputChannels)
+        for i in 0..<g.outputChannels { bias[i] = biasValues[i] }
+        isPointwise = kh == 1 && kw == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0 && g.padLeft == 0
+            && g.groups == 1 && g.outputHeight == g.inputHeight && g.outputWidth == g.inputWidth
+        let scratchCount = isPointwise ? 1 : self.threads * tileRows * patchSize
+        scratch = .allocate(capacity: scratchCount)
+        scratch.initialize(repeating: 0, count: scratchCount)
+    }
+
+    deinit {
+        bias.deallocate()
+        scratch.deallocate()
+    }
+
+    /// input: `[N, H, W, Cin]`; output: `[N, OH, OW, Cout]`.
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let pixels = g.batch * g.outputHeight * g.outputWidth
+        if isPointwise {
+            parallelChunks(pixels, threads: threads, minimumChunk: 24) { range in
+                GEMM.multiply(rows: range, a: input, lda: g.inputChannels, b: weights[0], bias: bias,
+                              c: output, ldc: g.outputChannels, activation: activation)
+            }
+            return
+        }
+        let tiles = (pixels + tileRows - 1) / tileRows
+        let chunks = max(1, min(threads, tiles))
+        parallelChunks(chunks, threads: chunks) { chunkRange in
+            for chunk in chunkRange {
+                let patch = scratch + chunk * tileRows * patchSize
+                var tile = tiles * chunk / chunks
+                while tile < tiles * (chunk + 1) / chunks {
+                    let first = tile * tileRows
+                    let count = min(tileRows, pixels - first)
+                    for group in 0..<g.groups {
+                        gatherPatches(input: input, firstPixel: first, count: count, group: group, into: patch)
+                        GEMM.multiply(rows: 0..<count, a: patch, lda: patchSize, b: weights[group],
+                                      bias: bias + group * g.outputChannelsPerGroup,
+                                      c: output + first * g.outputChannels + group * g.outputChannelsPerGroup,
+                                      ldc: g.outputChannels, activation: activation)
+                    }
+                    tile += 1
+                }
+            }
+        }
+    }
+
+    /// Writes the receptive-field patches of `count` output pixels, rows of `patchSize`,
+    /// zero where the window hangs over the padding.
+    @inline(__always)
+    func gatherPatches(input: UnsafePointer<Float>, firstPixel: Int, count: Int, group: Int, into patch: UnsafeMutablePointer<Float>) {
+        let cig = g.inputChannelsPerGroup
+        let channelOffset = group * cig
+        for r in 0..<count {
+            let pixel = firstPixel + r
+            let ox = pixel % g.outputWidth
+            let oy = (pixel / g.outputWidth) % g.outputHeight
+            let n = pixel / (g.outputWidth * g.outputHeight)
+            var dst = patch + r * patchSize
+            for ky in 0..<g.kernelHeight {
+                let iy = oy * g.strideH - g.padTop + ky * g.dilationH
+                for kx in 0..<g.kernelWidth {
+                    let ix = ox * g.strideW - g.padLeft + kx * g.dilationW
+                    if iy < 0 || iy >= g.inputHeight || ix < 0 || ix >= g.inputWidth {
+                        dst.update(repeating: 0, count: cig)
+                    } else {
+                        dst.update(from: input + ((n * g.inputHeight + iy) * g.inputWidth + ix) * g.inputChannels + channelOffset, count: cig)
+                    }
+                    dst += cig
+                }
+            }
+        }
+    }
+}

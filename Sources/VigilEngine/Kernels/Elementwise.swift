@@ -1,0 +1,120 @@
+import Foundation
+
+/// Binary operator with NumPy broadcasting over physical (already laid out) shapes, followed
+/// by an optional fused activation. The innermost axis runs as a vector loop; outer axes
+/// advance per-input offsets with stride 0 where an input broadcasts.
+struct BinaryKernel {
+    let op: BinaryOperator
+    let activation: Activation
+    let shape: [Int]
+    let stridesA: [Int]
+    let stridesB: [Int]
+
+    /// - shapeA, shapeB: physical shapes, broadcastable to `shape` (right-aligned).
+    init(op: BinaryOperator, activation: Activation, shape: [Int], shapeA: [Int], shapeB: [Int]) {
+        self.op = op
+        self.activation = activation
+        // Merge adjacent axes where both inputs are either full or broadcast alike: fewer,
+        // longer inner loops.
+        func aligned(_ s: [Int]) -> [Int] { [Int](repeating: 1, count: shape.count - s.count) + s }
+        let a = aligned(shapeA), b = aligned(shapeB)
+        var mergedShape: [Int] = [], mergedA: [Int] = [], mergedB: [Int] = []
+        for axis in 0..<shape.count {
+            if shape[axis] == 1 { continue }
+            let fa = a[axis] != 1, fb = b[axis] != 1
+            if let last = mergedShape.indices.last, (mergedA[last] != 1) == fa, (mergedB[last] != 1) == fb {
+                mergedShape[last] *= shape[axis]
+                mergedA[last] *= a[axis]; mergedB[last] *= b[axis]
+            } else {
+                mergedShape.append(shape[axis]); mergedA.append(a[axis]); mergedB.append(b[axis])
+            }
+        }
+        if mergedShape.isEmpty { mergedShape = [1]; mergedA = [1]; mergedB = [1] }
+        self.shape = mergedShape
+        func strides(_ s: [Int]) -> [Int] {
+            let rowMajor = s.stridesRowMajor
+            return s.indices.map { s[$0] == 1 ? 0 : rowMajor[$0] }
+        }
+        stridesA = strides(mergedA)
+        stridesB = strides(mergedB)
+    }
+
+    func run(a: UnsafePointer<Float>, b: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let rank = shape.count
+        let inner = shape[rank - 1]
+        let (sa, sb) = (stridesA[rank - 1], stridesB[rank - 1])
+        let outer = shape.reduce(1, *) / inner
+        var index = [Int](repeating: 0, count: rank)
+        var offsetA = 0, offsetB = 0
+        for o in 0..<outer {
+            innerLoop(a + offsetA, sa, b + offsetB, sb, output + o * inner, inner)
+            var axis = rank - 2
+            while axis >= 0 {
+                index[axis] += 1
+                offsetA += stridesA[axis]; offsetB += stridesB[axis]
+                if index[axis] < shape[axis] { break }
+                offsetA -= stridesA[axis] * shape[axis]; offsetB -= stridesB[axis] * shape[axis]
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        if activation != .identity { activation.apply(output, count: outer * inner) }
+    }
+
+    @inline(__always)
+    func innerLoop(_ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
+        switch (op, sa, sb) {
+        case (.add, 1, 1): vector(a, b, out, count) { $0 + $1 }
+        case (.mul, 1, 1): vector(a, b, out, count) { $0 * $1 }
+        case (.sub, 1, 1): vector(a, b, out, count) { $0 - $1 }
+        case (.div, 1, 1): vector(a, b, out, count) { $0 / $1 }
+        case (.add, 1, 0): let s = b.pointee; vectorScalar(a, out, count) { $0 + s }
+        case (.mul, 1, 0): let s = b.pointee; vectorScalar(a, out, count) { $0 * s }
+        case (.sub, 1, 0): let s = b.pointee; vectorScalar(a, out, count) { $0 - s }
+        case (.div, 1, 0): let s = 1 / b.pointee; vectorScalar(a, out, count) { $0 * s }
+        default:
+            for i in 0..<count { out[i] = apply(a[i * sa], b[i * sb]) }
+        }
+    }
+
+    @inline(__always)
+    func apply(_ x: Float, _ y: Float) -> Float {
+        switch op {
+        case .add: return x + y
+        case .sub: return x - y
+        case .mul: return x * y
+        case .div: return x / y
+        case .pow: return powf(x, y)
+        case .max: return max(x, y)
+        case .min: return min(x, y)
+        }
+    }
+
+    @inline(__always)
+    func vector(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ count: Int,
+                _ f: (SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>) {
+        var i = 0
+        let ar = UnsafeRawPointer(a), br = UnsafeRawPointer(b), or = UnsafeMutableRawPointer(out)
+        while i + 8 <= count {
+            let r = f(ar.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), br.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
+            or.storeBytes(of: r, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count { out[i] = apply(a[i], b[i]); i += 1 }
+    }
+
+    @inline(__always)
+    func vectorScalar(_ a: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ count: Int, _ f: (SIMD8<Float>) -> SIMD8<Float>) {
+        var i = 0
+        let ar = UnsafeRawPointer(a), or = UnsafeMutableRawPointer(out)
+        while i + 8 <= count {
+            or.storeBytes(of: f(ar.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)), toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            var v = SIMD8<Float>(repeating: 0); v[0] = a[i]
+            out[i] = f(v)[0]
+            i += 1
+        }
+    }
+}

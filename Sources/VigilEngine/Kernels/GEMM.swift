@@ -1,0 +1,112 @@
+/// Right-hand matrix B `[K, N]` packed for the micro-kernel: ceil(N/16) panels, each `[K][16]`
+/// with zero padding past N, so the kernel streams 16 columns per k without bounds checks.
+final class PackedMatrix: @unchecked Sendable {
+    let k: Int
+    let n: Int
+    let panels: UnsafeMutablePointer<Float>
+    var panelCount: Int { (n + 15) / 16 }
+
+    /// Packs B given by `element(row, column)`.
+    init(k: Int, n: Int, element: (Int, Int) -> Float) {
+        self.k = k
+        self.n = n
+        let count = max(1, (n + 15) / 16) * 16 * k
+        panels = .allocate(capacity: count)
+        panels.initialize(repeating: 0, count: count)
+        for panel in 0..<((n + 15) / 16) {
+            for p in 0..<k {
+                for j in 0..<16 where panel * 16 + j < n {
+                    panels[(panel * k + p) * 16 + j] = element(p, panel * 16 + j)
+                }
+            }
+        }
+    }
+
+    deinit { panels.deallocate() }
+}
+
+enum GEMM {
+    /// Rows per micro-kernel call.
+    static let rowsPerKernel = 6
+
+    /// `c[m, 0..<n] = activation(a[m, 0..<k] · B + bias)` for `m` in `rows`.
+    ///
+    /// - a: row-major `[M, K]` with row stride `lda`.
+    /// - b: packed `[K, N]`.
+    /// - bias: `[N]` or nil.
+    /// - c: row-major `[M, N]` with row stride `ldc`.
+    @inline(__always)
+    static func multiply(rows: Range<Int>, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix,
+                         bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int, activation: Activation) {
+        var row = rows.lowerBound
+        while row < rows.upperBound {
+            let count = min(rowsPerKernel, rows.upperBound - row)
+            for panel in 0..<b.panelCount {
+                let column = panel * 16
+                microKernel(k: b.k, a: a + row * lda, lda: lda, rows: count,
+                            b: b.panels + panel * b.k * 16, bias: bias.map { $0 + column },
+                            c: c + row * ldc + column, ldc: ldc, columns: min(16, b.n - column))
+            }
+            if activation != .identity {
+                for r in row..<(row + count) { activation.apply(c + r * ldc, count: b.n) }
+            }
+            row += count
+        }
+    }
+
+    /// 6×16 register tile: twelve 8-wide accumulators, one broadcast of A and two loads of B per k.
+    /// Rows past `rows` read row 0 (harmless) and are not stored.
+    @inline(__always)
+    static func microKernel(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int, b: UnsafePointer<Float>,
+                            bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int) {
+        let a0 = a
+        let a1 = rows > 1 ? a + lda : a
+        let a2 = rows > 2 ? a + 2 * lda : a
+        let a3 = rows > 3 ? a + 3 * lda : a
+        let a4 = rows > 4 ? a + 4 * lda : a
+        let a5 = rows > 5 ? a + 5 * lda : a
+        var bias0 = SIMD8<Float>(), bias1 = SIMD8<Float>()
+        if let bias {
+            if columns == 16 {
+                bias0 = UnsafeRawPointer(bias).loadUnaligned(as: SIMD8<Float>.self)
+                bias1 = UnsafeRawPointer(bias + 8).loadUnaligned(as: SIMD8<Float>.self)
+            } else {
+                for j in 0..<columns { if j < 8 { bias0[j] = bias[j] } else { bias1[j - 8] = bias[j] } }
+            }
+        }
+        var c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1
+        var c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1
+        let braw = UnsafeRawPointer(b)
+        for p in 0..<k {
+            let b0 = braw.loadUnaligned(fromByteOffset: p * 64, as: SIMD8<Float>.self)
+            let b1 = braw.loadUnaligned(fromByteOffset: p * 64 + 32, as: SIMD8<Float>.self)
+            var v = SIMD8<Float>(repeating: a0[p])
+            c00.addProduct(v, b0); c01.addProduct(v, b1)
+            v = SIMD8<Float>(repeating: a1[p])
+            c10.addProduct(v, b0); c11.addProduct(v, b1)
+            v = SIMD8<Float>(repeating: a2[p])
+            c20.addProduct(v, b0); c21.addProduct(v, b1)
+            v = SIMD8<Float>(repeating: a3[p])
+            c30.addProduct(v, b0); c31.addProduct(v, b1)
+            v = SIMD8<Float>(repeating: a4[p])
+            c40.addProduct(v, b0); c41.addProduct(v, b1)
+            v = SIMD8<Float>(repeating: a5[p])
+            c50.addProduct(v, b0); c51.addProduct(v, b1)
+        }
+        @inline(__always) func store(_ row: Int, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>) {
+            let out = c + row * ldc
+            if columns == 16 {
+                UnsafeMutableRawPointer(out).storeBytes(of: lo, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(out + 8).storeBytes(of: hi, as: SIMD8<Float>.self)
+            } else {
+                for j in 0..<columns { out[j] = j < 8 ? lo[j] : hi[j - 8] }
+            }
+        }
+        store(0, c00, c01)
+        if rows > 1 { store(1, c10, c11) }
+        if rows > 2 { store(2, c20, c21) }
+        if rows > 3 { store(3, c30, c31) }
+        if rows > 4 { store(4, c40, c41) }
+        if rows > 5 { store(5, c50, c51) }
+    }
+}

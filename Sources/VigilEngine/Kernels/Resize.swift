@@ -1,0 +1,55 @@
+/// Nearest and bilinear resize of channels-last data; source coordinates and weights are
+/// precomputed per output row and column at plan time.
+final class ResizeKernel: @unchecked Sendable {
+    let n: Int, h: Int, w: Int, c: Int, oh: Int, ow: Int
+    let mode: ResizeAttributes.Mode
+    /// Per output row/column: first source index, second source index, weight of the second.
+    let rows: [(Int, Int, Float)]
+    let columns: [(Int, Int, Float)]
+    let threads: Int
+
+    init(inputNHWC s: [Int], outputNHWC o: [Int], scaleH: Float, scaleW: Float, _ a: ResizeAttributes, threads: Int) {
+        (n, h, w, c) = (s[0], s[1], s[2], s[3])
+        (oh, ow) = (o[1], o[2])
+        mode = a.mode
+        self.threads = max(1, threads)
+        func axis(_ out: Int, _ inSize: Int, _ outSize: Int, _ scale: Float) -> (Int, Int, Float) {
+            let coordinate = ReferenceResize.sourceCoordinate(out, scale: scale, inSize: inSize, outSize: outSize, a.coordinateTransform)
+            if a.mode == .nearest {
+                let i = ReferenceResize.nearestIndex(coordinate, inSize: inSize, a.nearestRounding)
+                return (i, i, 0)
+            }
+            let clamped = min(max(coordinate, 0), Float(inSize - 1))
+            let i0 = Int(clamped.rounded(.down))
+            return (i0, min(i0 + 1, inSize - 1), clamped - Float(i0))
+        }
+        rows = (0..<o[1]).map { axis($0, s[1], o[1], scaleH) }
+        columns = (0..<o[2]).map { axis($0, s[2], o[2], scaleW) }
+    }
+
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        parallelChunks(n * oh, threads: threads) { range in
+            for row in range {
+                let b = row / self.oh, oy = row % self.oh
+                let (y0, y1, fy) = self.rows[oy]
+                for ox in 0..<self.ow {
+                    let (x0, x1, fx) = self.columns[ox]
+                    let out = output + ((b * self.oh + oy) * self.ow + ox) * self.c
+                    let p00 = input + ((b * self.h + y0) * self.w + x0) * self.c
+                    if self.mode == .nearest {
+                        out.update(from: p00, count: self.c)
+                        continue
+                    }
+                    let p01 = input + ((b * self.h + y0) * self.w + x1) * self.c
+                    let p10 = input + ((b * self.h + y1) * self.w + x0) * self.c
+                    let p11 = input + ((b * self.h + y1) * self.w + x1) * self.c
+                    for ch in 0..<self.c {
+                        let top = p00[ch] * (1 - fx) + p01[ch] * fx
+                        let bottom = p10[ch] * (1 - fx) + p11[ch] * fx
+                        out[ch] = top * (1 - fy) + bottom * fy
+                    }
+                }
+            }
+        }
+    }
+}

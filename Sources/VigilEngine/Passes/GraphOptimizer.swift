@@ -1,0 +1,110 @@
+/// Load-time rewrites that need no shapes: folding BatchNormalization into the producing
+/// convolution, fusing activations into their producer, and dropping dead nodes.
+public enum GraphOptimizer {
+    public static func optimize(_ graph: Graph) -> Graph {
+        var g = graph
+        foldBatchNormalization(&g)
+        fuseActivations(&g)
+        removeDeadNodes(&g)
+        return g
+    }
+
+    /// Index of the node producing each value.
+    static func producers(_ g: Graph) -> [ValueID: Int] {
+        var result: [ValueID: Int] = [:]
+        for (i, node) in g.nodes.enumerated() { for o in node.outputs { result[o] = i } }
+        return result
+    }
+
+    /// Conv → BN with constant parameters, the conv output used only by the BN: scale the
+    /// weights per output channel and shift the bias, so the BN disappears.
+    static func foldBatchNormalization(_ g: inout Graph) {
+        let consumers = g.consumerCounts()
+        let producer = producers(g)
+        var removed = Set<Int>()
+        for (i, node) in g.nodes.enumerated() {
+            guard case .batchNormalization(let epsilon, _) = node.op,
+                  let x = node.inputs.first ?? nil, consumers[x] == 1, !g.outputs.contains(x),
+                  let p = producer[x], Self.isFoldableConvolution(g.nodes[p].op),
+                  node.inputs.count == 5, let params = try? node.inputs[1...4].map({ id -> Tensor in
+                      guard let id, let t = g.constants[id] else { throw ReferenceError.invalid("") }
+                      return t
+                  }),
+                  let wID = g.nodes[p].inputs[1], let weights = g.constants[wID]
+            else { continue }
+            let (scale, shift, mean, variance) = (params[0].floats, params[1].floats, params[2].floats, params[3].floats)
+            // Output channel of each weight element: OIHW for Conv, [Cin, Cout/g, KH, KW] for ConvTranspose.
+            let outputChannel: (Int) -> Int
+            let cout: Int
+            switch g.nodes[p].op {
+            case .convTranspose2D(let a):
+                let (cog, taps) = (weights.shape[1], weights.shape[2] * weights.shape[3])
+                let cig = weights.shape[0] / a.groups
+                cout = cog * a.groups
+                outputChannel = { i in (i / (cog * taps)) / cig * cog + (i / taps) % cog }
+            default:
+                cout = weights.shape[0]
+                let per = weights.count / max(cout, 1)
+                outputChannel = { i in i / per }
+            }
+            guard scale.count == cout else { continue }
+            var w = weights.floats
+            var bias = (g.nodes[p].inputs.count > 2 ? g.nodes[p].inputs[2].flatMap { g.constants[$0]?.floats } : nil)
+                ?? [Float](repeating: 0, count: cout)
+            let factors = (0..<cout).map { scale[$0] / (variance[$0] + epsilon).squareRoot() }
+            for i in 0..<w.count { w[i] *= factors[outputChannel(i)] }
+            for c in 0..<cout { bias[c] = (bias[c] - mean[c]) * factors[c] + shift[c] }
+            let newW = g.addConstant(name: g.values[wID].name + "/bn_folded", Tensor(shape: weights.shape, floats: w))
+            let newB = g.addConstant(name: g.nodes[p].name + "/bn_folded_bias", Tensor(shape: [cout], floats: bias))
+            g.nodes[p].inputs = [g.nodes[p].inputs[0], newW, newB]
+            g.nodes[p].outputs = node.outputs
+            removed.insert(i)
+        }
+        g.nodes = g.nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+    }
+
+    static func isFoldableConvolution(_ op: Operator) -> Bool {
+        switch op {
+        case .conv2D(let a): return a.activation == .identity
+        case .convTranspose2D(let a): return a.activation == .identity
+        default: return false
+        }
+    }
+
+    /// Producer → activation, the producer's output used only by the activation: the
+    /// producer applies it while its result is still in registers.
+    static func fuseActivations(_ g: inout Graph) {
+        let consumers = g.consumerCounts()
+        let producer = producers(g)
+        var removed = Set<Int>()
+        for (i, node) in g.nodes.enumerated() {
+            guard case .activation(let activation) = node.op, let x = node.inputs.first ?? nil,
+                  consumers[x] == 1, !g.outputs.contains(x), let p = producer[x], !removed.contains(p) else { continue }
+            switch g.nodes[p].op {
+            case .conv2D(var a) where a.activation == .identity:
+                a.activation = activation
+                g.nodes[p].op = .conv2D(a)
+            case .convTranspose2D(var a) where a.activation == .identity:
+                a.activation = activation
+                g.nodes[p].op = .convTranspose2D(a)
+            default:
+                continue
+            }
+            g.nodes[p].outputs = node.outputs
+            removed.insert(i)
+        }
+        g.nodes = g.nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+    }
+
+    /// Drops nodes none of whose outputs reach a graph output.
+    static func removeDeadNodes(_ g: inout Graph) {
+        var live = Set(g.outputs)
+        var keep = [Bool](repeating: false, count: g.nodes.count)
+        for i in stride(from: g.nodes.count - 1, through: 0, by: -1) where g.nodes[i].outputs.contains(where: live.contains) {
+            keep[i] = true
+            for case let input? in g.nodes[i].inputs { live.insert(input) }
+        }
+        g.nodes = g.nodes.enumerated().filter { keep[$0.offset] }.map(\.element)
+        g.constants = g.constants.filter { live.contains($0.key) }
+    }
+}

@@ -1,0 +1,182 @@
+/// Where a step reads a tensor: a planned arena offset, or a constant prepared at plan time.
+enum Operand: @unchecked Sendable {
+    case arena(offset: Int)
+    case constant(UnsafeMutablePointer<Float>)
+
+    @inline(__always)
+    func pointer(_ base: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        switch self {
+        case .arena(let offset): return base + offset
+        case .constant(let p): return p
+        }
+    }
+}
+
+/// One kernel call of a plan, on preallocated memory.
+protocol ExecutionStep: AnyObject {
+    /// Node name (or a synthesized name for layout conversions), for profiles and errors.
+    var name: String { get }
+    /// Kernel family, for per-op timing tables.
+    var kind: String { get }
+    /// Multiply-adds counted as 2 FLOPs, for GFLOP/s figures.
+    var flops: Int { get }
+    func run(_ base: UnsafeMutablePointer<Float>) throws
+}
+
+final class Conv2DStep: ExecutionStep {
+    let name: String, input: Int, output: Int
+    let kernel: Conv2DKernel
+    var kind: String { "Conv2D" }
+    var flops: Int {
+        let g = kernel.g
+        return 2 * g.batch * g.outputHeight * g.outputWidth * g.outputChannels * g.kernelHeight * g.kernelWidth * g.inputChannelsPerGroup
+    }
+    init(name: String, input: Int, output: Int, kernel: Conv2DKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
+    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
+}
+
+final class DepthwiseConv2DStep: ExecutionStep {
+    let name: String, input: Int, output: Int
+    let kernel: DepthwiseConv2DKernel
+    var kind: String { "DepthwiseConv2D" }
+    var flops: Int { let g = kernel.g; return 2 * g.batch * g.outputHeight * g.outputWidth * g.outputChannels * g.kernelHeight * g.kernelWidth }
+    init(name: String, input: Int, output: Int, kernel: DepthwiseConv2DKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
+    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
+}
+
+final class ConvTranspose2DStep: ExecutionStep {
+    let name: String, input: Int, output: Int
+    let kernel: ConvTranspose2DKernel
+    var kind: String { "ConvTranspose2D" }
+    var flops: Int { 2 * kernel.n * kernel.h * kernel.w * kernel.cin * (kernel.cout / kernel.a.groups) * kernel.a.kernel.h * kernel.a.kernel.w }
+    init(name: String, input: Int, output: Int, kernel: ConvTranspose2DKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
+    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
+}
+
+final class Pool2DStep: ExecutionStep {
+    let name: String, input: Int, output: Int
+    let kernel: Pool2DKernel
+    var kind: String { kernel.isMax ? "MaxPool" : "AveragePool" }
+    var flops: Int { 0 }
+    init(name: String, input: Int, output: Int, kernel: Pool2DKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
+    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
+}
+
+final class GlobalAveragePoolStep: ExecutionStep {
+    let name: String, input: Int, output: Int
+    let kernel: GlobalAveragePoolKernel
+    var kind: String { "GlobalAveragePool" }
+    var flops: Int { 0 }
+    init(name: String, input: Int, output: Int, kernel: GlobalAveragePoolKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
+    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
+}
+
+final class ResizeStep: ExecutionStep {
+    let name: String, input: Int, output: Int
+    let kernel: ResizeKernel
+    var kind: String { "Resize" }
+    var flops: Int { 0 }
+    init(name: String, input: Int, output: Int, kernel: ResizeKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
+    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
+}
+
+final class BinaryStep: ExecutionStep {
+    let name: String, a: Operand, b: Operand, output: Int
+    let kernel: BinaryKernel
+    var kind: String { "Binary" }
+    var flops: Int { 0 }
+    init(name: String, a: Operand, b: Operand, output: Int, kernel: BinaryKernel) { (self.name, self.a, self.b, self.output, self.kernel) = (name, a, b, output, kernel) }
+    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(a: a.pointer(base), b: b.pointer(base), output: base + output) }
+}
+
+final class ActivationStep: ExecutionStep {
+    let name: String, input: Int, output: Int, count: Int
+    let activation: Activation
+    var kind: String { "Activation" }
+    var flops: Int { 0 }
+    init(name: String, input: Int, output: Int, count: Int, activation: Activation) {
+        (self.name, self.input, self.output, self.count, self.activation) = (name, input, output, count, activation)
+    }
+    func run(_ base: UnsafeMutablePointer<Float>) {
+        if input != output { (base + output).update(from: base + input, count: count) }
+        activation.apply(base + output, count: count)
+    }
+}
+
+final class CopyStep: ExecutionStep {
+    let name: String, input: Operand, output: Int, count: Int
+    var kind: String { "Copy" }
+    var flops: Int { 0 }
+    init(name: String, input: Operand, output: Int, count: Int) { (self.name, self.input, self.output, self.count) = (name, input, output, count) }
+    func run(_ base: UnsafeMutablePointer<Float>) { (base + output).update(from: input.pointer(base), count: count) }
+}
+
+final class ConcatStep: ExecutionStep {
+    let name: String, inputs: [(Operand, Int)], outer: Int, inner: Int, output: Int
+    var kind: String { "Concat" }
+    var flops: Int { 0 }
+    init(name: String, inputs: [(Operand, Int)], outer: Int, inner: Int, output: Int) {
+        (self.name, self.inputs, self.outer, self.inner, self.output) = (name, inputs, outer, inner, output)
+    }
+    func run(_ base: UnsafeMutablePointer<Float>) {
+        let total = inputs.reduce(0) { $0 + $1.1 } * inner
+        for o in 0..<outer {
+            var dst = base + output + o * total
+            for (operand, axisSize) in inputs {
+                let block = axisSize * inner
+                dst.update(from: operand.pointer(base) + o * block, count: block)
+                dst += block
+            }
+        }
+    }
+}
+
+final class TransposeStep: ExecutionStep {
+    let name: String, input: Int, output: Int, shape: [Int], perm: [Int]
+    var kind: String { "Transpose" }
+    var flops: Int { 0 }
+    init(name: String, input: Int, output: Int, shape: [Int], perm: [Int]) { (self.name, self.input, self.output, self.shape, self.perm) = (name, input, output, shape, perm) }
+    func run(_ base: UnsafeMutablePointer<Float>) { DataMovement.transpose(base + input, shape: shape, perm: perm, output: base + output) }
+}
+
+/// Runs an operator without a fast kernel through the reference implementation, on
+/// logical tensors copied out of and back into the arena. Allocates; the plan reports how
+/// many of these it holds so they can be replaced by kernels.
+final class ReferenceStep: ExecutionStep {
+    let node: Node
+    /// Per input: absent, a constant tensor, or an arena offset with its logical shape.
+    let inputs: [ReferenceInput]
+    let outputs: [(offset: Int, count: Int)]
+    var name: String { node.name }
+    var kind: String { "Reference." + node.op.name }
+    var flops: Int { 0 }
+
+    enum ReferenceInput {
+        case absent
+        case constant(Tensor)
+        case arena(offset: Int, shape: [Int])
+    }
+
+    init(node: Node, inputs: [ReferenceInput], outputs: [(offset: Int, count: Int)]) {
+        (self.node, self.inputs, self.outputs) = (node, inputs, outputs)
+    }
+
+    func run(_ base: UnsafeMutablePointer<Float>) throws {
+        let tensors = inputs.map { input -> Tensor? in
+            switch input {
+            case .absent: return nil
+            case .constant(let t): return t
+            case .arena(let offset, let shape):
+                return Tensor(shape: shape, floats: Array(UnsafeBufferPointer(start: base + offset, count: shape.reduce(1, *))))
+            }
+        }
+        let results = try ReferenceInterpreter.evaluate(node, tensors)
+        for (result, output) in zip(results, outputs) {
+            let values = result.floats
+            guard values.count == output.count else {
+                throw EngineError.invalidNode(op: node.op.name, node: node.name, reason: "produced \(values.count) values, planned \(output.count)")
+            }
+            values.withUnsafeBufferPointer { (base + output.offset).update(from: $0.baseAddress!, count: values.count) }
+        }
+    }
+}

@@ -1,0 +1,392 @@
+/// Turns a graph and concrete input shapes into a `Plan`: shapes inferred, integer plumbing
+/// folded to constants, a physical layout chosen per tensor (channels-last for everything
+/// spatial), every buffer placed in one arena with reuse, and a list of kernel steps.
+struct Planner {
+    let graph: Graph
+    let threads: Int
+
+    /// Per planned value: logical shape, physical permutation (physical axis i holds logical
+    /// axis perm[i]), and arena offset once allocated.
+    struct PlannedValue {
+        var name: String
+        var shape: [Int]
+        var perm: [Int]
+        var offset = -1
+        var physicalShape: [Int] { perm.map { shape[$0] } }
+        var count: Int { shape.reduce(1, *) }
+    }
+
+    /// A step before buffers are placed: which values it reads and writes, and how to build it.
+    struct PendingStep {
+        var reads: [Int]
+        var writes: [Int]
+        var build: (_ values: [PlannedValue]) throws -> ExecutionStep
+    }
+
+    var values: [PlannedValue] = []
+    var valueIndex: [ValueID: Int] = [:]
+    var constants: [ValueID: Tensor]
+    var steps: [PendingStep] = []
+    var conversions: [String: Int] = [:]
+    /// Constants prepared for kernels (permuted or converted), kept alive by the plan.
+    var ownedConstants: [UnsafeMutablePointer<Float>] = []
+
+    init(graph: Graph, threads: Int) {
+        self.graph = graph
+        self.threads = max(1, threads)
+        self.constants = graph.constants
+    }
+
+    static func identity(_ rank: Int) -> [Int] { Array(0..<rank) }
+
+    // MARK: - Plan
+
+    mutating func plan(inputShapes: [String: [Int]]) throws -> Plan {
+        for id in graph.inputs {
+            let info = graph.values[id]
+            let declared = info.declaredShape ?? []
+            let shape: [Int]
+            if let given = inputShapes[info.name] {
+                let fits = given.count == declared.count && zip(given, declared).allSatisfy { g, d in
+                    if case .fixed(let n) = d { return n == g || n <= 0 }
+                    return g > 0
+                }
+                guard fits else {
+                    throw EngineError.inputShapeMismatch(name: info.name, expected: "[" + declared.map(\.description).joined(separator: ", ") + "]", got: given)
+                }
+                shape = given
+            } else {
+                shape = try declared.map { d -> Int in
+                    guard case .fixed(let n) = d, n > 0 else {
+                        throw EngineError.inputShapeMismatch(name: info.name, expected: "a concrete size for dynamic dimension \(d)", got: [])
+                    }
+                    return n
+                }
+            }
+            valueIndex[id] = addValue(name: info.name, shape: shape, perm: Self.identity(shape.count))
+        }
+        for node in graph.nodes { try planNode(node) }
+
+        var outputIndices: [Int] = []
+        var outputNames: [String] = []
+        for id in graph.outputs {
+            outputNames.append(graph.values[id].name)
+            if let constant = constants[id] {
+                // An output that folded to a constant still gets a buffer, filled by a copy.
+                let v = addValue(name: graph.values[id].name, shape: constant.shape, perm: Self.identity(constant.rank))
+                let pointer = own(constant.floats)
+                steps.append(PendingStep(reads: [], writes: [v]) { values in
+                    CopyStep(name: "constant output", input: .constant(pointer), output: values[v].offset, count: values[v].count)
+                })
+                outputIndices.append(v)
+            } else {
+                outputIndices.append(try converted(try planned(id), to: Self.identity(values[try planned(id)].shape.count)))
+            }
+        }
+        let inputIndices = graph.inputs.compactMap { valueIndex[$0] }
+        let arenaSize = allocate(pinned: Set(inputIndices + outputIndices))
+        let built = try steps.map { try $0.build(values) }
+        return Plan(steps: built, arenaFloats: arenaSize,
+                    inputs: inputIndices.map { (values[$0].name, values[$0].shape, values[$0].offset) },
+                    outputs: zip(outputNames, outputIndices).map { ($0, values[$1].shape, values[$1].offset) },
+                    ownedConstants: ownedConstants)
+    }
+
+    mutating func addValue(name: String, shape: [Int], perm: [Int]) -> Int {
+        values.append(PlannedValue(name: name, shape: shape, perm: perm))
+        return values.count - 1
+    }
+
+    mutating func own(_ floats: [Float]) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, floats.count))
+        for i in 0..<floats.count { p[i] = floats[i] }
+        ownedConstants.append(p)
+        return p
+    }
+
+    func planned(_ id: ValueID) throws -> Int {
+        guard let v = valueIndex[id] else {
+            throw EngineError.malformedModel(format: "graph", reason: "value '\(graph.values[id].name)' is used before it is computed")
+        }
+        return v
+    }
+
+    /// The value `v` in physical order `perm`, inserting one transpose per (value, order).
+    mutating func converted(_ v: Int, to perm: [Int]) throws -> Int {
+        if values[v].perm == perm { return v }
+        let key = "\(v):\(perm)"
+        if let existing = conversions[key] { return existing }
+        let source = values[v]
+        let c = addValue(name: source.name + "/relayout", shape: source.shape, perm: perm)
+        // Output physical axis i holds logical axis perm[i], found in the source at this position.
+        let transposePerm = perm.map { source.perm.firstIndex(of: $0)! }
+        let physical = source.physicalShape
+        steps.append(PendingStep(reads: [v], writes: [c]) { values in
+            TransposeStep(name: source.name + "/relayout", input: values[v].offset, output: values[c].offset, shape: physical, perm: transposePerm)
+        })
+        conversions[key] = c
+        return c
+    }
+
+    // MARK: - Nodes
+
+    mutating func planNode(_ node: Node) throws {
+        let inputConstants = node.inputs.map { $0.flatMap { constants[$0] } }
+        let allConstant = zip(node.inputs, inputConstants).allSatisfy { $0 == nil || $1 != nil }
+        if allConstant {
+            let results = try ReferenceInterpreter.evaluate(node, inputConstants)
+            for (id, t) in zip(node.outputs, results) { constants[id] = t }
+            return
+        }
+        if case .shape(let start, let end) = node.op, let x = node.inputs.first ?? nil {
+            // Shapes are known at plan time, so Shape is always a constant.
+            let shape = values[try planned(x)].shape
+            let r = shape.count
+            let s = min(max(start < 0 ? start + r : start, 0), r)
+            let e = min(max(end.map { $0 < 0 ? $0 + r : $0 } ?? r, 0), r)
+            let dims = s < e ? shape[s..<e].map { Int64($0) } : []
+            constants[node.outputs[0]] = Tensor(shape: [dims.count], ints: dims)
+            return
+        }
+        let shapes: [[Int]?] = try node.inputs.map { id in
+            guard let id else { return nil }
+            if let c = constants[id] { return c.shape }
+            return values[try planned(id)].shape
+        }
+        let outShapes = try ShapeInference.outputShapes(node, shapes: shapes, constants: inputConstants)
+        if case .cast(let to) = node.op, to == .int64 { throw EngineError.dynamicIntegerComputation(node: node.name) }
+        for (i, id) in node.inputs.enumerated() {
+            if let id, constants[id] == nil, graph.values[id].dataType == .int64, !isDataMovement(node.op) || i > 0 {
+                throw EngineError.dynamicIntegerComputation(node: node.name)
+            }
+        }
+        try planCompute(node, outShapes: outShapes)
+    }
+
+    func isDataMovement(_ op: Operator) -> Bool {
+        switch op {
+        case .reshape, .flatten, .squeeze, .unsqueeze, .identity, .transpose, .concat, .slice, .gather, .expand: return true
+        default: return false
+        }
+    }
+
+    /// Operand for input `i` in physical order `perm` (constants are permuted at plan time).
+    mutating func operand(_ node: Node, _ i: Int, perm: [Int], outputRank: Int) throws -> (Operand, [Int]) {
+        guard let id = node.inputs[i] else { throw EngineError.invalidNode(op: node.op.name, node: node.name, reason: "missing input \(i)") }
+        if let c = constants[id] {
+            // Align right to the output rank, then lay out like the output.
+            let padded = [Int](repeating: 1, count: outputRank - c.rank) + c.shape
+            let t = ReferenceDataMovement.transpose(c.reshaped(padded), perm: perm)
+            return (.constant(own(t.floats)), t.shape)
+        }
+        var v = try planned(id)
+        if values[v].shape.count == outputRank {
+            v = try converted(v, to: perm)
+            return (.arena(offset: v), values[v].physicalShape)
+        }
+        // Lower rank: identity layout; usable as is when the permutation only moves size-1 axes.
+        v = try converted(v, to: Self.identity(values[v].shape.count))
+        let padded = [Int](repeating: 1, count: outputRank - values[v].shape.count) + values[v].shape
+        let movedNonUnit = perm.filter { padded[$0] != 1 }
+        guard movedNonUnit == movedNonUnit.sorted() else {
+            throw EngineError.unsupportedAttribute(op: node.op.name, node: node.name, detail: "broadcast of a lower-rank computed tensor across a layout change")
+        }
+        return (.arena(offset: v), perm.map { padded[$0] })
+    }
+
+    mutating func planCompute(_ node: Node, outShapes: [[Int]]) throws {
+        let x = node.inputs.first.flatMap { $0 }.flatMap { valueIndex[$0] }
+        func output(_ perm: [Int], _ i: Int = 0) -> Int {
+            let v = addValue(name: graph.values[node.outputs[i]].name, shape: outShapes[i], perm: perm)
+            valueIndex[node.outputs[i]] = v
+            return v
+        }
+        func constant(_ i: Int) -> Tensor? { i < node.inputs.count ? node.inputs[i].flatMap { constants[$0] } : nil }
+        let name = node.name
+        let threads = self.threads
+
+        switch node.op {
+        case .conv2D(let a):
+            guard let x, let w = constant(1) else { throw EngineError.unsupportedAttribute(op: "Conv", node: name, detail: "weights computed at run time") }
+            let perm = a.layout.axesNHWC
+            let input = try converted(x, to: perm)
+            let out = output(perm)
+            let geometry = ConvolutionGeometry(inputNHWC: values[input].physicalShape, outputChannels: w.shape[0], a)
+            let bias = constant(2)
+            if DepthwiseConv2DKernel.applies(geometry) {
+                let kernel = DepthwiseConv2DKernel(geometry: geometry, weights: w, bias: bias, activation: a.activation, threads: threads)
+                steps.append(PendingStep(reads: [input], writes: [out]) { v in DepthwiseConv2DStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
+            } else {
+                let kernel = Conv2DKernel(geometry: geometry, weights: w, bias: bias, activation: a.activation, threads: threads)
+                steps.append(PendingStep(reads: [input], writes: [out]) { v in Conv2DStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
+            }
+        case .convTranspose2D(let a):
+            guard let x, let w = constant(1) else { throw EngineError.unsupportedAttribute(op: "ConvTranspose", node: name, detail: "weights computed at run time") }
+            let perm = a.layout.axesNHWC
+            let input = try converted(x, to: perm)
+            let out = output(perm)
+            let kernel = ConvTranspose2DKernel(inputNHWC: values[input].physicalShape, outputNHWC: values[out].physicalShape, weights: w, bias: constant(2), a, threads: threads)
+            steps.append(PendingStep(reads: [input], writes: [out]) { v in ConvTranspose2DStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
+        case .maxPool2D(let a), .averagePool2D(let a):
+            guard let x else { throw EngineError.invalidNode(op: node.op.name, node: name, reason: "missing input") }
+            let perm = a.layout.axesNHWC
+            let input = try converted(x, to: perm)
+            let out = output(perm)
+            var isMax = false
+            if case .maxPool2D = node.op { isMax = true }
+            let kernel = Pool2DKernel(inputNHWC: values[input].physicalShape, outputNHWC: values[out].physicalShape, a, isMax: isMax, threads: threads)
+            steps.append(PendingStep(reads: [input], writes: [out]) { v in Pool2DStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
+        case .globalAveragePool(let layout):
+            guard let x else { throw EngineError.invalidNode(op: node.op.name, node: name, reason: "missing input") }
+            let perm = layout.axesNHWC
+            let input = try converted(x, to: perm)
+            let out = output(perm)
+            let s = values[input].physicalShape
+            let kernel = GlobalAveragePoolKernel(n: s[0], spatial: s[1] * s[2], c: s[3])
+            steps.append(PendingStep(reads: [input], writes: [out]) { v in GlobalAveragePoolStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
+        case .resize(let a) where x != nil && values[x!].shape.count == 4:
+            // ONNX Resize is logical NCHW: scale axes 2 and 3, run channels-last.
+            let (_, scales) = try ReferenceInterpreter.resizeTarget(values[x!].shape, scales: constant(2), sizes: constant(3))
+            let perm = SpatialLayout.nchw.axesNHWC
+            let input = try converted(x!, to: perm)
+            let out = output(perm)
+            let kernel = ResizeKernel(inputNHWC: values[input].physicalShape, outputNHWC: values[out].physicalShape, scaleH: scales[2], scaleW: scales[3], a, threads: threads)
+            steps.append(PendingStep(reads: [input], writes: [out]) { v in ResizeStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
+        case .batchNormalization(let epsilon, let layout):
+            guard let x, let scale = constant(1), let shift = constant(2), let mean = constant(3), let variance = constant(4) else {
+                throw EngineError.unsupportedAttribute(op: "BatchNormalization", node: name, detail: "parameters computed at run time")
+            }
+            // y = x * s + t per channel, with s = scale / sqrt(var + eps), t = shift - mean * s.
+            let s = zip(scale.floats, variance.floats).map { $0 / ($1 + epsilon).squareRoot() }
+            let t = (0..<s.count).map { shift.floats[$0] - mean.floats[$0] * s[$0] }
+            let rank = values[x].shape.count
+            let channelAxis = layout == .nchw ? min(1, rank - 1) : rank - 1
+            let perm = rank == 4 ? layout.axesNHWC : Self.identity(rank)
+            let input = try converted(x, to: perm)
+            let out = output(perm)
+            let physical = values[out].physicalShape
+            var paramShape = [Int](repeating: 1, count: rank)
+            paramShape[perm.firstIndex(of: channelAxis)!] = s.count
+            let sp = own(s), tp = own(t)
+            let mul = BinaryKernel(op: .mul, activation: .identity, shape: physical, shapeA: physical, shapeB: paramShape)
+            let add = BinaryKernel(op: .add, activation: .identity, shape: physical, shapeA: physical, shapeB: paramShape)
+            steps.append(PendingStep(reads: [input], writes: [out]) { v in
+                BinaryStep(name: name + "/scale", a: .arena(offset: v[input].offset), b: .constant(sp), output: v[out].offset, kernel: mul)
+            })
+            steps.append(PendingStep(reads: [out], writes: [out]) { v in
+                BinaryStep(name: name + "/shift", a: .arena(offset: v[out].offset), b: .constant(tp), output: v[out].offset, kernel: add)
+            })
+        case .activation(let activation):
+            guard let x else { throw EngineError.invalidNode(op: node.op.name, node: name, reason: "missing input") }
+            let out = output(values[x].perm)
+            let count = values[x].count
+            steps.append(PendingStep(reads: [x], writes: [out]) { v in ActivationStep(name: name, input: v[x].offset, output: v[out].offset, count: count, activation: activation) })
+        case .binary(let op):
+            let rank = outShapes[0].count
+            // Follow the layout of a computed input of full rank, so NHWC chains stay NHWC.
+            let perm = node.inputs.compactMap { $0 }.compactMap { valueIndex[$0] }
+                .first { values[$0].shape == outShapes[0] }.map { values[$0].perm } ?? Self.identity(rank)
+            let (a, shapeA) = try operand(node, 0, perm: perm, outputRank: rank)
+            let (b, shapeB) = try operand(node, 1, perm: perm, outputRank: rank)
+            let out = output(perm)
+            let kernel = BinaryKernel(op: op, activation: .identity, shape: perm.map { outShapes[0][$0] }, shapeA: shapeA, shapeB: shapeB)
+            let reads = [a, b].compactMap { operand -> Int? in if case .arena(let o) = operand { return o }; return nil }
+            steps.append(PendingStep(reads: reads, writes: [out]) { v in
+                func resolve(_ o: Operand) -> Operand { if case .arena(let i) = o { return .arena(offset: v[i].offset) }; return o }
+                return BinaryStep(name: name, a: resolve(a), b: resolve(b), output: v[out].offset, kernel: kernel)
+            })
+        case .concat(let axis) where x != nil:
+            let rank = outShapes[0].count
+            let logicalAxis = ReferenceDataMovement.normalizedAxis(axis, rank: rank)
+            let perm = values[x!].perm
+            var parts: [(Operand, Int)] = []
+            for i in 0..<node.inputs.count {
+                let (operand, shape) = try self.operand(node, i, perm: perm, outputRank: rank)
+                parts.append((operand, shape[perm.firstIndex(of: logicalAxis)!]))
+            }
+            let out = output(perm)
+            let physicalAxis = perm.firstIndex(of: logicalAxis)!
+            let physical = values[out].physicalShape
+            let outer = physical[..<physicalAxis].reduce(1, *), inner = physical[(physicalAxis + 1)...].reduce(1, *)
+            let reads = parts.compactMap { p -> Int? in if case .arena(let o) = p.0 { return o }; return nil }
+            steps.append(PendingStep(reads: reads, writes: [out]) { v in
+                ConcatStep(name: name, inputs: parts.map { p in
+                    if case .arena(let i) = p.0 { return (.arena(offset: v[i].offset), p.1) }
+                    return p
+                }, outer: outer, inner: inner, output: v[out].offset)
+            })
+        case .reshape, .flatten, .squeeze, .unsqueeze, .identity:
+            guard let x else { throw EngineError.invalidNode(op: node.op.name, node: name, reason: "missing input") }
+            let input = try converted(x, to: Self.identity(values[x].shape.count))
+            let out = output(Self.identity(outShapes[0].count))
+            let count = values[out].count
+            steps.append(PendingStep(reads: [input], writes: [out]) { v in CopyStep(name: name, input: .arena(offset: v[input].offset), output: v[out].offset, count: count) })
+        default:
+            try planReference(node, outShapes: outShapes)
+        }
+    }
+
+    /// Plans a node through the reference operator on identity-layout buffers.
+    mutating func planReference(_ node: Node, outShapes: [[Int]]) throws {
+        var reads: [Int] = []
+        var inputs: [(Int?, Tensor?)] = []
+        for id in node.inputs {
+            guard let id else { inputs.append((nil, nil)); continue }
+            if let c = constants[id] { inputs.append((nil, c)); continue }
+            let v = try converted(try planned(id), to: Self.identity(values[try planned(id)].shape.count))
+            reads.append(v)
+            inputs.append((v, nil))
+        }
+        var outs: [Int] = []
+        for (i, shape) in outShapes.enumerated() {
+            let v = addValue(name: graph.values[node.outputs[i]].name, shape: shape, perm: Self.identity(shape.count))
+            valueIndex[node.outputs[i]] = v
+            outs.append(v)
+        }
+        steps.append(PendingStep(reads: reads, writes: outs) { v in
+            ReferenceStep(node: node, inputs: inputs.map { input in
+                if let c = input.1 { return .constant(c) }
+                if let i = input.0 { return .arena(offset: v[i].offset, shape: v[i].shape) }
+                return .absent
+            }, outputs: outs.map { (v[$0].offset, v[$0].count) })
+        })
+    }
+
+    // MARK: - Memory
+
+    /// Places every value in one arena: a value's block is free again after its last reader,
+    /// graph inputs and outputs are never reused. Returns the arena size in floats.
+    mutating func allocate(pinned: Set<Int>) -> Int {
+        var lastUse = [Int](repeating: -1, count: values.count)
+        for (i, step) in steps.enumerated() { for r in step.reads { lastUse[r] = max(lastUse[r], i) } }
+        var free: [(offset: Int, size: Int)] = []
+        var end = 0
+        func roundUp(_ n: Int) -> Int { (max(n, 1) + 15) / 16 * 16 }
+        func take(_ size: Int) -> Int {
+            if let best = free.indices.filter({ free[$0].size >= size }).min(by: { free[$0].size < free[$1].size }) {
+                let block = free.remove(at: best)
+                if block.size > size { free.append((block.offset + size, block.size - size)) }
+                return block.offset
+            }
+            defer { end += size }
+            return end
+        }
+        func release(_ offset: Int, _ size: Int) {
+            free.append((offset, size))
+            free.sort { $0.offset < $1.offset }
+            var merged: [(offset: Int, size: Int)] = []
+            for block in free {
+                if let last = merged.last, last.offset + last.size == block.offset { merged[merged.count - 1].size += block.size }
+                else { merged.append(block) }
+            }
+            free = merged
+        }
+        for v in pinned.sorted() where values[v].offset < 0 { values[v].offset = take(roundUp(values[v].count)) }
+        for (i, step) in steps.enumerated() {
+            for w in step.writes where values[w].offset < 0 { values[w].offset = take(roundUp(values[w].count)) }
+            for r in Set(step.reads) where lastUse[r] == i && !pinned.contains(r) { release(values[r].offset, roundUp(values[r].count)) }
+            for w in step.writes where lastUse[w] < 0 && !pinned.contains(w) { release(values[w].offset, roundUp(values[w].count)) }
+        }
+        return max(end, 16)
+    }
+}
