@@ -34,11 +34,21 @@ let package = Package(
             name: "VigilMedia",
             dependencies: ["CFFmpeg"]
         ),
+        .target(
+            name: "VigilVision",
+            dependencies: ["VigilEngine"]
+        ),
+        .target(
+            name: "VigilPipeline",
+            dependencies: ["VigilMedia", "VigilVision", "VigilEngine"]
+        ),
         .executableTarget(
             name: "vigil",
             dependencies: [
                 "VigilEngine",
                 "VigilMedia",
+                "VigilVision",
+                "VigilPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,6 +64,14 @@ let package = Package(
         .testTarget(
             name: "VigilMediaTests",
             dependencies: ["VigilMedia"]
+        ),
+        .testTarget(
+            name: "VigilVisionTests",
+            dependencies: ["VigilVision", "VigilEngine", "_TestSupport"]
+        ),
+        .testTarget(
+            name: "VigilPipelineTests",
+            dependencies: ["VigilPipeline", "VigilMedia", "VigilVision", "_TestSupport"]
         ),
     ]
 )

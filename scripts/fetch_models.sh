@@ -13,6 +13,12 @@
 # If pip cannot install it for this Python (mediapipe 0.10.14 has wheels for
 # CPython 3.8-3.12 only), the cp311 manylinux wheel is downloaded instead and the
 # files are read straight from it; the .tflite files are platform independent.
+#
+# Last, Models/cache/yolov8n_random.onnx is regenerated (not downloaded) from the
+# committed Models/yolov8n_random.structure.onnx by scripts/materialize_yolo.py
+# (seeded random weights; needs numpy and onnx, installed at the pinned versions
+# below if either is missing). It is skipped quickly when the file is already
+# there with the pinned sha256.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -93,3 +99,10 @@ for entry in "${SHIPPED[@]}"; do
     check_sha "$REPO/Models/$name" "$sha"
     echo "ok  Models/$name (shipped)"
 done
+
+# YOLOv8n-architecture random-weight model (see Models/README.md).
+YOLO_PINS=(numpy==2.4.6 onnx==1.22.0)
+if ! "$PYTHON" -c "import numpy, onnx" 2>/dev/null; then
+    "$PYTHON" -m pip install "${YOLO_PINS[@]}"
+fi
+"$PYTHON" "$REPO/scripts/materialize_yolo.py"

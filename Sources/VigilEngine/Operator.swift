@@ -124,6 +124,8 @@ public struct ResizeAttributes: Sendable, Equatable {
     public var mode: Mode
     public var coordinateTransform: CoordinateTransform
     public var nearestRounding: NearestRounding
+    /// Axis order of the input: the spatial axes are H and W of this layout.
+    public var layout: SpatialLayout = .nchw
 }
 
 /// The operator of a graph node: one case per operator, with its attributes.

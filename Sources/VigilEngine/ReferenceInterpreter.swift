@@ -117,8 +117,9 @@ public enum ReferenceInterpreter {
             let x = try input(0)
             guard x.rank == 4 else { throw ReferenceError.invalid("Resize supports 4-D inputs") }
             let (outShape, scales) = try resizeTarget(x.shape, scales: optional(2), sizes: optional(3))
-            guard outShape[0] == x.shape[0], outShape[1] == x.shape[1] else { throw ReferenceError.invalid("Resize only scales the spatial axes") }
-            return [try ReferenceResize.resize(x, layout: .nchw, outH: outShape[2], outW: outShape[3], scaleH: scales[2], scaleW: scales[3], a)]
+            let (n, h, w, c) = (a.layout.axesNHWC[0], a.layout.axesNHWC[1], a.layout.axesNHWC[2], a.layout.axesNHWC[3])
+            guard outShape[n] == x.shape[n], outShape[c] == x.shape[c] else { throw ReferenceError.invalid("Resize only scales the spatial axes") }
+            return [try ReferenceResize.resize(x, layout: a.layout, outH: outShape[h], outW: outShape[w], scaleH: scales[h], scaleW: scales[w], a)]
         case .pad(let mode):
             let value = optional(2)?.floats.first ?? 0
             return [try ReferenceDataMovement.pad(try input(0), pads: try input(1).ints.map { Int($0) }, mode: mode, value: value)]
@@ -178,12 +179,15 @@ public enum ReferenceInterpreter {
     static func resizeTarget(_ shape: [Int], scales: Tensor?, sizes: Tensor?) throws -> ([Int], [Float]) {
         if let sizes, sizes.count > 0 {
             let out = sizes.ints.map { Int($0) }
-            guard out.count == shape.count, out.allSatisfy({ $0 > 0 }) else { throw ReferenceError.invalid("Resize sizes \(out) do not fit \(shape)") }
+            guard out.count == shape.count, out.allSatisfy({ $0 > 0 && $0 <= 1 << 24 }) else { throw ReferenceError.invalid("Resize sizes \(out) do not fit \(shape)") }
             return (out, zip(out, shape).map { Float($0) / Float($1) })
         }
         guard let scales, scales.count == shape.count else { throw ReferenceError.invalid("Resize needs scales or sizes for every axis") }
         let s = scales.floats
         guard s.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw ReferenceError.invalid("Resize scales \(s) must be positive") }
-        return (zip(shape, s).map { Int((Float($0) * $1).rounded(.down)) }, s)
+        // Checked before converting: Int(Float) traps on values past Int.max.
+        let sizes = zip(shape, s).map { (Float($0) * $1).rounded(.down) }
+        guard sizes.allSatisfy({ $0 >= 1 && $0 <= Float(1 << 24) }) else { throw ReferenceError.invalid("Resize scales \(s) give output sizes \(sizes) for \(shape)") }
+        return (sizes.map { Int($0) }, s)
     }
 }

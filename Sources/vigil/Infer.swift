@@ -6,7 +6,7 @@ import VigilEngine
 struct Infer: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run a model on a .npy tensor and write its outputs as .npy.")
 
-    @Argument(help: "Model file (.onnx).")
+    @Argument(help: "Model file (.onnx or .tflite).")
     var model: String
 
     @Option(help: "Input tensor (float32 .npy in the model's layout).")
@@ -27,7 +27,7 @@ struct Infer: ParsableCommand {
 
     func run() throws {
         do {
-            let graph = try ONNXImporter.load(path: model)
+            let graph = try ModelLoader.load(path: model)
             let tensor = try NPY.read(path: input)
             guard let inputName = graph.inputDescriptions.first?.name else { throw ValidationError("the model has no inputs") }
             let results = try ReferenceInterpreter.run(graph, inputs: [inputName: tensor])

@@ -1,8 +1,8 @@
 import Foundation
 
 extension Activation {
-    /// Applies the activation to `count` floats in place. Vectorised for the piecewise-linear
-    /// activations that dominate mobile CNNs; exp-based ones use libm per element.
+    /// Applies the activation to `count` floats in place, 8 lanes at a time (exp-based ones
+    /// through `VectorMath.exp`; the scalar tail uses libm).
     @inline(__always)
     func apply(_ p: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
@@ -19,9 +19,9 @@ extension Activation {
         case .hardSwish:
             let zero = SIMD8<Float>(repeating: 0), six = SIMD8<Float>(repeating: 6)
             applyVector(p, count: count) { $0 * ($0 + 3).clamped(lowerBound: zero, upperBound: six) * (1 / 6 as Float) } scalar: { $0 * min(max($0 + 3, 0), 6) / 6 }
-        case .sigmoid: for i in 0..<count { p[i] = 1 / (1 + expf(-p[i])) }
-        case .tanh: for i in 0..<count { p[i] = tanhf(p[i]) }
-        case .silu: for i in 0..<count { p[i] = p[i] / (1 + expf(-p[i])) }
+        case .sigmoid: applyVector(p, count: count) { VectorMath.sigmoid($0) } scalar: { 1 / (1 + expf(-$0)) }
+        case .tanh: applyVector(p, count: count) { VectorMath.tanh($0) } scalar: { tanhf($0) }
+        case .silu: applyVector(p, count: count) { $0 * VectorMath.sigmoid($0) } scalar: { $0 / (1 + expf(-$0)) }
         }
     }
 

@@ -1,5 +1,7 @@
-/// Transposed convolution over channels-last data in gather form: each output pixel sums the
-/// input pixels whose scattered window covers it, so threads own disjoint output rows.
+/// Transposed convolution over channels-last data. With one group it is a GEMM, input pixels ×
+/// `[Cin, KH·KW·Cout]`, into per-tap columns, then a gather (col2im) where each output pixel
+/// sums the taps that land on it; threads own disjoint output rows, so no write races.
+/// Grouped ones use a direct gather loop.
 final class ConvTranspose2DKernel: @unchecked Sendable {
     let n: Int, h: Int, w: Int, cin: Int
     let oh: Int, ow: Int, cout: Int
@@ -8,6 +10,10 @@ final class ConvTranspose2DKernel: @unchecked Sendable {
     let weights: UnsafeMutablePointer<Float>
     let bias: UnsafeMutablePointer<Float>
     let threads: Int
+    /// `[Cin, KH·KW·Cout]` for the single-group GEMM path.
+    let packed: PackedMatrix?
+    /// GEMM result `[N·H·W, KH·KW·Cout]`.
+    let columns: UnsafeMutablePointer<Float>?
 
     /// - inputNHWC: `[N, H, W, Cin]`; weights `[Cin, Cout/g, KH, KW]`; bias `[Cout]`.
     init(inputNHWC s: [Int], outputNHWC o: [Int], weights wt: Tensor, bias b: Tensor?, _ a: ConvTranspose2DAttributes, threads: Int) {
@@ -25,14 +31,67 @@ final class ConvTranspose2DKernel: @unchecked Sendable {
         bias = .allocate(capacity: cout)
         let biasValues = b?.floats ?? [Float](repeating: 0, count: cout)
         for i in 0..<cout { bias[i] = biasValues[i] }
+        if a.groups == 1 {
+            let (cin, cout) = (s[3], o[3])
+            packed = PackedMatrix(k: cin, n: kh * kw * cout) { ci, column in
+                let (tap, co) = (column / cout, column % cout)
+                return values[((ci * cout + co) * kh + tap / kw) * kw + tap % kw]
+            }
+            columns = .allocate(capacity: s[0] * s[1] * s[2] * kh * kw * cout)
+        } else {
+            packed = nil
+            columns = nil
+        }
     }
 
     deinit {
         weights.deallocate()
         bias.deallocate()
+        columns?.deallocate()
     }
 
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        if let packed, let columns {
+            runGEMM(input: input, output: output, packed: packed, columns: columns)
+        } else {
+            runDirect(input: input, output: output)
+        }
+    }
+
+    func runGEMM(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, packed: PackedMatrix, columns: UnsafeMutablePointer<Float>) {
+        let taps = a.kernel.h * a.kernel.w
+        let width = taps * cout
+        let input = UncheckedSendable(input), columnsPointer = UncheckedSendable(columns), out = UncheckedSendable(output)
+        parallelChunks(n * h * w, threads: threads, minimumChunk: 24) { range in
+            GEMM.multiply(rows: range, a: input.value, lda: self.cin, b: packed, bias: nil, c: columnsPointer.value, ldc: width, activation: .identity)
+        }
+        parallelChunks(n * oh, threads: threads) { range in
+            for row in range {
+                let b = row / self.oh, oy = row % self.oh
+                for ox in 0..<self.ow {
+                    let o = out.value + ((b * self.oh + oy) * self.ow + ox) * self.cout
+                    o.update(from: self.bias, count: self.cout)
+                    for ky in 0..<self.a.kernel.h {
+                        let ty = oy + self.a.pads.top - ky * self.a.dilations.h
+                        if ty < 0 || ty % self.a.strides.h != 0 { continue }
+                        let iy = ty / self.a.strides.h
+                        if iy >= self.h { continue }
+                        for kx in 0..<self.a.kernel.w {
+                            let tx = ox + self.a.pads.left - kx * self.a.dilations.w
+                            if tx < 0 || tx % self.a.strides.w != 0 { continue }
+                            let ix = tx / self.a.strides.w
+                            if ix >= self.w { continue }
+                            let source = columnsPointer.value + ((b * self.h + iy) * self.w + ix) * width + (ky * self.a.kernel.w + kx) * self.cout
+                            Vector.addScaled(o, source, 1, count: self.cout)
+                        }
+                    }
+                    self.a.activation.apply(o, count: self.cout)
+                }
+            }
+        }
+    }
+
+    func runDirect(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let cog = cout / a.groups, cig = cin / a.groups
         parallelChunks(n * oh, threads: threads) { range in
             for row in range {

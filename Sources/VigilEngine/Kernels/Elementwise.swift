@@ -39,14 +39,31 @@ struct BinaryKernel {
         stridesB = strides(mergedB)
     }
 
-    func run(a: UnsafePointer<Float>, b: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    /// Runs over the whole output, split across `threads` by rows of the innermost axis.
+    func run(a: UnsafePointer<Float>, b: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, threads: Int = 1) {
+        let inner = shape[shape.count - 1]
+        let outer = shape.reduce(1, *) / inner
+        let (pa, pb, po) = (UncheckedSendable(a), UncheckedSendable(b), UncheckedSendable(output))
+        parallelChunks(outer, threads: threads, minimumChunk: max(1, 16384 / max(inner, 1))) { range in
+            self.run(rows: range, a: pa.value, b: pb.value, output: po.value)
+        }
+    }
+
+    func run(rows: Range<Int>, a: UnsafePointer<Float>, b: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let rank = shape.count
         let inner = shape[rank - 1]
         let (sa, sb) = (stridesA[rank - 1], stridesB[rank - 1])
-        let outer = shape.reduce(1, *) / inner
+        // Multi-index of the first row, and the input offsets it implies.
         var index = [Int](repeating: 0, count: rank)
         var offsetA = 0, offsetB = 0
-        for o in 0..<outer {
+        var remainder = rows.lowerBound
+        for axis in stride(from: rank - 2, through: 0, by: -1) {
+            index[axis] = remainder % shape[axis]
+            remainder /= shape[axis]
+            offsetA += index[axis] * stridesA[axis]
+            offsetB += index[axis] * stridesB[axis]
+        }
+        for o in rows {
             innerLoop(a + offsetA, sa, b + offsetB, sb, output + o * inner, inner)
             var axis = rank - 2
             while axis >= 0 {
@@ -58,7 +75,7 @@ struct BinaryKernel {
                 axis -= 1
             }
         }
-        if activation != .identity { activation.apply(output, count: outer * inner) }
+        if activation != .identity { activation.apply(output + rows.lowerBound * inner, count: rows.count * inner) }
     }
 
     @inline(__always)

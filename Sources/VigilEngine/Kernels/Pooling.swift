@@ -26,8 +26,10 @@ final class Pool2DKernel: @unchecked Sendable {
                     let out = output + ((b * self.oh + oy) * self.ow + ox) * self.c
                     out.update(repeating: self.isMax ? -.infinity : 0, count: self.c)
                     var count = 0
-                    for iy in max(y0, 0)..<min(y0 + self.kh, self.h) {
-                        for ix in max(x0, 0)..<min(x0 + self.kw, self.w) {
+                    // Pads as large as the kernel leave windows wholly outside the input: empty ranges.
+                    let (yStart, xStart) = (max(y0, 0), max(x0, 0))
+                    for iy in yStart..<max(yStart, min(y0 + self.kh, self.h)) {
+                        for ix in xStart..<max(xStart, min(x0 + self.kw, self.w)) {
                             let x = input + ((b * self.h + iy) * self.w + ix) * self.c
                             if self.isMax { for ch in 0..<self.c { out[ch] = max(out[ch], x[ch]) } }
                             else { for ch in 0..<self.c { out[ch] += x[ch] } }

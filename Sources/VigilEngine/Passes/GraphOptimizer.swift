@@ -4,6 +4,7 @@ public enum GraphOptimizer {
     public static func optimize(_ graph: Graph) -> Graph {
         var g = graph
         foldBatchNormalization(&g)
+        recognizeActivationPatterns(&g)
         fuseActivations(&g)
         removeDeadNodes(&g)
         return g
@@ -38,6 +39,8 @@ public enum GraphOptimizer {
             let cout: Int
             switch g.nodes[p].op {
             case .convTranspose2D(let a):
+                // Malformed weights are left for the planner to reject with a message.
+                guard weights.rank == 4, a.groups > 0, weights.shape[0] % a.groups == 0, weights.count > 0 else { continue }
                 let (cog, taps) = (weights.shape[1], weights.shape[2] * weights.shape[3])
                 let cig = weights.shape[0] / a.groups
                 cout = cog * a.groups
@@ -47,7 +50,7 @@ public enum GraphOptimizer {
                 let per = weights.count / max(cout, 1)
                 outputChannel = { i in i / per }
             }
-            guard scale.count == cout else { continue }
+            guard [scale, shift, mean, variance].allSatisfy({ $0.count == cout }) else { continue }
             var w = weights.floats
             var bias = (g.nodes[p].inputs.count > 2 ? g.nodes[p].inputs[2].flatMap { g.constants[$0]?.floats } : nil)
                 ?? [Float](repeating: 0, count: cout)
@@ -61,6 +64,55 @@ public enum GraphOptimizer {
             removed.insert(i)
         }
         g.nodes = g.nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+    }
+
+    /// Exporters spell SiLU as `x * sigmoid(x)` and HardSwish as `x * clip(x + 3, 0, 6) / 6`
+    /// (or `x * hardSigmoid(x)`); rewrite them to one activation so they fuse into the conv.
+    static func recognizeActivationPatterns(_ g: inout Graph) {
+        var changed = true
+        while changed {
+            changed = false
+            let consumers = g.consumerCounts()
+            let producer = producers(g)
+            func node(_ id: ValueID?) -> Node? { id.flatMap { producer[$0] }.map { g.nodes[$0] } }
+            func single(_ id: ValueID) -> Bool { consumers[id] == 1 && !g.outputs.contains(id) }
+            func scalar(_ id: ValueID?) -> Float? {
+                guard let id, let t = g.constants[id], t.count == 1 else { return nil }
+                return t.floats[0]
+            }
+            for (i, n) in g.nodes.enumerated() {
+                guard case .binary(let op) = n.op, n.inputs.count == 2, let a = n.inputs[0], let b = n.inputs[1] else { continue }
+                var x: ValueID?
+                var removed: [ValueID] = []
+                var activation: Activation?
+                if op == .mul {
+                    // x * sigmoid(x)  or  x * hardSigmoid(1/6, 0.5)(x)
+                    for (lhs, rhs) in [(a, b), (b, a)] {
+                        guard let p = node(rhs), single(rhs), p.inputs.first ?? nil == lhs else { continue }
+                        if case .activation(.sigmoid) = p.op { x = lhs; removed = [rhs]; activation = .silu; break }
+                        if case .activation(.hardSigmoid(let alpha, let beta)) = p.op, abs(alpha - 1 / 6) < 1e-6, beta == 0.5 {
+                            x = lhs; removed = [rhs]; activation = .hardSwish; break
+                        }
+                    }
+                } else if op == .div, scalar(b) == 6, let m = node(a), single(a), case .binary(.mul) = m.op,
+                          let m0 = m.inputs[0], let m1 = m.inputs[1] {
+                    // (x * clip(x + 3, 0, 6)) / 6
+                    for (lhs, rhs) in [(m0, m1), (m1, m0)] {
+                        guard let c = node(rhs), single(rhs), case .activation(.clip(0, 6)) = c.op,
+                              let addOut = c.inputs.first ?? nil, single(addOut), let add = node(addOut),
+                              case .binary(.add) = add.op else { continue }
+                        let ok = (add.inputs[0] == lhs && scalar(add.inputs[1]) == 3) || (add.inputs[1] == lhs && scalar(add.inputs[0]) == 3)
+                        if ok { x = lhs; removed = [a, rhs, addOut]; activation = .hardSwish; break }
+                    }
+                }
+                guard let x, let activation else { continue }
+                g.nodes[i] = Node(name: n.name, op: .activation(activation), inputs: [x], outputs: n.outputs)
+                let dead = Set(removed)
+                g.nodes.removeAll { $0.outputs.contains(where: dead.contains) }
+                changed = true
+                break
+            }
+        }
     }
 
     static func isFoldableConvolution(_ op: Operator) -> Bool {

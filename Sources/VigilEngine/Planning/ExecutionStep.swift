@@ -83,23 +83,32 @@ final class ResizeStep: ExecutionStep {
 final class BinaryStep: ExecutionStep {
     let name: String, a: Operand, b: Operand, output: Int
     let kernel: BinaryKernel
+    let threads: Int
     var kind: String { "Binary" }
     var flops: Int { 0 }
-    init(name: String, a: Operand, b: Operand, output: Int, kernel: BinaryKernel) { (self.name, self.a, self.b, self.output, self.kernel) = (name, a, b, output, kernel) }
-    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(a: a.pointer(base), b: b.pointer(base), output: base + output) }
+    init(name: String, a: Operand, b: Operand, output: Int, kernel: BinaryKernel, threads: Int) {
+        (self.name, self.a, self.b, self.output, self.kernel, self.threads) = (name, a, b, output, kernel, threads)
+    }
+    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(a: a.pointer(base), b: b.pointer(base), output: base + output, threads: threads) }
 }
 
 final class ActivationStep: ExecutionStep {
     let name: String, input: Int, output: Int, count: Int
     let activation: Activation
+    let threads: Int
     var kind: String { "Activation" }
     var flops: Int { 0 }
-    init(name: String, input: Int, output: Int, count: Int, activation: Activation) {
-        (self.name, self.input, self.output, self.count, self.activation) = (name, input, output, count, activation)
+    init(name: String, input: Int, output: Int, count: Int, activation: Activation, threads: Int) {
+        (self.name, self.input, self.output, self.count, self.activation, self.threads) = (name, input, output, count, activation, threads)
     }
     func run(_ base: UnsafeMutablePointer<Float>) {
-        if input != output { (base + output).update(from: base + input, count: count) }
-        activation.apply(base + output, count: count)
+        let (source, destination) = (UncheckedSendable(base + input), UncheckedSendable(base + output))
+        parallelChunks(count, threads: threads, minimumChunk: 16384) { range in
+            if source.value != destination.value {
+                (destination.value + range.lowerBound).update(from: source.value + range.lowerBound, count: range.count)
+            }
+            self.activation.apply(destination.value + range.lowerBound, count: range.count)
+        }
     }
 }
 

@@ -189,7 +189,15 @@ struct Planner {
         let padded = [Int](repeating: 1, count: outputRank - values[v].shape.count) + values[v].shape
         let movedNonUnit = perm.filter { padded[$0] != 1 }
         guard movedNonUnit == movedNonUnit.sorted() else {
-            throw EngineError.unsupportedAttribute(op: node.op.name, node: node.name, detail: "broadcast of a lower-rank computed tensor across a layout change")
+            // The layout change moves real axes: copy to the output's rank, then relayout.
+            let source = v
+            let full = addValue(name: values[v].name + "/rank\(outputRank)", shape: padded, perm: Self.identity(outputRank))
+            let count = values[full].count
+            steps.append(PendingStep(reads: [source], writes: [full]) { v in
+                CopyStep(name: node.name + "/rank", input: .arena(offset: v[source].offset), output: v[full].offset, count: count)
+            })
+            let c = try converted(full, to: perm)
+            return (.arena(offset: c), values[c].physicalShape)
         }
         return (.arena(offset: v), perm.map { padded[$0] })
     }
@@ -245,42 +253,18 @@ struct Planner {
             let kernel = GlobalAveragePoolKernel(n: s[0], spatial: s[1] * s[2], c: s[3])
             steps.append(PendingStep(reads: [input], writes: [out]) { v in GlobalAveragePoolStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
         case .resize(let a) where x != nil && values[x!].shape.count == 4:
-            // ONNX Resize is logical NCHW: scale axes 2 and 3, run channels-last.
             let (_, scales) = try ReferenceInterpreter.resizeTarget(values[x!].shape, scales: constant(2), sizes: constant(3))
-            let perm = SpatialLayout.nchw.axesNHWC
+            let perm = a.layout.axesNHWC
             let input = try converted(x!, to: perm)
             let out = output(perm)
-            let kernel = ResizeKernel(inputNHWC: values[input].physicalShape, outputNHWC: values[out].physicalShape, scaleH: scales[2], scaleW: scales[3], a, threads: threads)
+            let kernel = ResizeKernel(inputNHWC: values[input].physicalShape, outputNHWC: values[out].physicalShape,
+                                      scaleH: scales[perm[1]], scaleW: scales[perm[2]], a, threads: threads)
             steps.append(PendingStep(reads: [input], writes: [out]) { v in ResizeStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
-        case .batchNormalization(let epsilon, let layout):
-            guard let x, let scale = constant(1), let shift = constant(2), let mean = constant(3), let variance = constant(4) else {
-                throw EngineError.unsupportedAttribute(op: "BatchNormalization", node: name, detail: "parameters computed at run time")
-            }
-            // y = x * s + t per channel, with s = scale / sqrt(var + eps), t = shift - mean * s.
-            let s = zip(scale.floats, variance.floats).map { $0 / ($1 + epsilon).squareRoot() }
-            let t = (0..<s.count).map { shift.floats[$0] - mean.floats[$0] * s[$0] }
-            let rank = values[x].shape.count
-            let channelAxis = layout == .nchw ? min(1, rank - 1) : rank - 1
-            let perm = rank == 4 ? layout.axesNHWC : Self.identity(rank)
-            let input = try converted(x, to: perm)
-            let out = output(perm)
-            let physical = values[out].physicalShape
-            var paramShape = [Int](repeating: 1, count: rank)
-            paramShape[perm.firstIndex(of: channelAxis)!] = s.count
-            let sp = own(s), tp = own(t)
-            let mul = BinaryKernel(op: .mul, activation: .identity, shape: physical, shapeA: physical, shapeB: paramShape)
-            let add = BinaryKernel(op: .add, activation: .identity, shape: physical, shapeA: physical, shapeB: paramShape)
-            steps.append(PendingStep(reads: [input], writes: [out]) { v in
-                BinaryStep(name: name + "/scale", a: .arena(offset: v[input].offset), b: .constant(sp), output: v[out].offset, kernel: mul)
-            })
-            steps.append(PendingStep(reads: [out], writes: [out]) { v in
-                BinaryStep(name: name + "/shift", a: .arena(offset: v[out].offset), b: .constant(tp), output: v[out].offset, kernel: add)
-            })
         case .activation(let activation):
             guard let x else { throw EngineError.invalidNode(op: node.op.name, node: name, reason: "missing input") }
             let out = output(values[x].perm)
             let count = values[x].count
-            steps.append(PendingStep(reads: [x], writes: [out]) { v in ActivationStep(name: name, input: v[x].offset, output: v[out].offset, count: count, activation: activation) })
+            steps.append(PendingStep(reads: [x], writes: [out]) { v in ActivationStep(name: name, input: v[x].offset, output: v[out].offset, count: count, activation: activation, threads: threads) })
         case .binary(let op):
             let rank = outShapes[0].count
             // Follow the layout of a computed input of full rank, so NHWC chains stay NHWC.
@@ -293,12 +277,14 @@ struct Planner {
             let reads = [a, b].compactMap { operand -> Int? in if case .arena(let o) = operand { return o }; return nil }
             steps.append(PendingStep(reads: reads, writes: [out]) { v in
                 func resolve(_ o: Operand) -> Operand { if case .arena(let i) = o { return .arena(offset: v[i].offset) }; return o }
-                return BinaryStep(name: name, a: resolve(a), b: resolve(b), output: v[out].offset, kernel: kernel)
+                return BinaryStep(name: name, a: resolve(a), b: resolve(b), output: v[out].offset, kernel: kernel, threads: threads)
             })
-        case .concat(let axis) where x != nil:
+        case .concat(let axis) where node.inputs.contains(where: { $0.flatMap { valueIndex[$0] } != nil }):
             let rank = outShapes[0].count
             let logicalAxis = ReferenceDataMovement.normalizedAxis(axis, rank: rank)
-            let perm = values[x!].perm
+            // Follow the layout of the first computed input (constants are permuted to match).
+            let firstComputed = node.inputs.compactMap { $0 }.compactMap { valueIndex[$0] }.first!
+            let perm = values[firstComputed].perm
             var parts: [(Operand, Int)] = []
             for i in 0..<node.inputs.count {
                 let (operand, shape) = try self.operand(node, i, perm: perm, outputRank: rank)

@@ -3,6 +3,22 @@
 enum ShapeInference {
     /// `shapes[i]` is input i's shape (nil when absent); `constants[i]` its value when constant.
     static func outputShapes(_ node: Node, shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]] {
+        let outputs = try inferShapes(node, shapes: shapes, constants: constants)
+        // Corrupt attributes or scales can ask for absurd sizes; refuse before the arena tries.
+        for shape in outputs {
+            var count = 1, overflow = false
+            for d in shape where !overflow { (count, overflow) = count.multipliedReportingOverflow(by: max(d, 0)) }
+            guard !overflow, count <= maximumElements else {
+                throw EngineError.invalidNode(op: node.op.name, node: node.name, reason: "output shape \(shape) exceeds \(maximumElements) elements")
+            }
+        }
+        return outputs
+    }
+
+    /// Largest tensor a plan accepts (16 GiB of floats).
+    static let maximumElements = 1 << 32
+
+    private static func inferShapes(_ node: Node, shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]] {
         func shape(_ i: Int) throws -> [Int] {
             guard i < shapes.count, let s = shapes[i] else {
                 throw EngineError.invalidNode(op: node.op.name, node: node.name, reason: "missing input \(i)")
@@ -17,6 +33,11 @@ enum ShapeInference {
             return c
         }
         func invalid(_ reason: String) -> EngineError { .invalidNode(op: node.op.name, node: node.name, reason: reason) }
+        /// An optional per-channel input (bias) must hold exactly `channels` values.
+        func checkBias(_ i: Int, channels: Int) throws {
+            guard i < shapes.count, let b = shapes[i] else { return }
+            guard b.reduce(1, *) == channels else { throw invalid("bias has shape \(b), expected \(channels) values") }
+        }
         func spatial(_ s: [Int], _ layout: SpatialLayout) throws -> (n: Int, h: Int, w: Int, c: Int) {
             guard s.count == 4 else { throw invalid("expects a 4-D input, got \(s)") }
             let a = layout.axesNHWC
@@ -30,9 +51,17 @@ enum ShapeInference {
         case .conv2D(let a):
             let x = try spatial(try shape(0), a.layout)
             let wShape = try shape(1)
+            guard a.groups > 0, min(a.strides.h, a.strides.w, a.dilations.h, a.dilations.w) > 0 else {
+                throw invalid("groups \(a.groups), strides \(a.strides) and dilations \(a.dilations) must be positive")
+            }
             guard wShape.count == 4, wShape[1] * a.groups == x.c, wShape[0] % a.groups == 0 else {
                 throw invalid("input channels \(x.c) do not match weights \(wShape) with \(a.groups) groups")
             }
+            // Kernels size their loops from the attributes and index the weights with them.
+            guard wShape[2] == a.kernel.h, wShape[3] == a.kernel.w, a.kernel.h > 0, a.kernel.w > 0 else {
+                throw invalid("kernel \(a.kernel) does not match weights \(wShape)")
+            }
+            try checkBias(2, channels: wShape[0])
             let (pt, pb) = a.padding.resolve(axis: 0, inputSize: x.h, kernel: a.kernel.h, stride: a.strides.h, dilation: a.dilations.h)
             let (pl, pr) = a.padding.resolve(axis: 1, inputSize: x.w, kernel: a.kernel.w, stride: a.strides.w, dilation: a.dilations.w)
             let oh = (x.h + pt + pb - (a.kernel.h - 1) * a.dilations.h - 1) / a.strides.h + 1
@@ -42,13 +71,28 @@ enum ShapeInference {
         case .convTranspose2D(let a):
             let x = try spatial(try shape(0), a.layout)
             let wShape = try shape(1)
-            guard wShape.count == 4, wShape[0] == x.c else { throw invalid("input channels \(x.c) do not match weights \(wShape)") }
+            guard a.groups > 0, min(a.strides.h, a.strides.w, a.dilations.h, a.dilations.w) > 0 else {
+                throw invalid("groups \(a.groups), strides \(a.strides) and dilations \(a.dilations) must be positive")
+            }
+            guard wShape.count == 4, wShape[0] == x.c, x.c % a.groups == 0 else {
+                throw invalid("input channels \(x.c) do not match weights \(wShape) with \(a.groups) groups")
+            }
+            guard wShape[2] == a.kernel.h, wShape[3] == a.kernel.w, a.kernel.h > 0, a.kernel.w > 0 else {
+                throw invalid("kernel \(a.kernel) does not match weights \(wShape)")
+            }
+            guard min(a.pads.top, a.pads.left, a.pads.bottom, a.pads.right, a.outputPadding.h, a.outputPadding.w) >= 0 else {
+                throw invalid("negative pads \(a.pads) or output padding \(a.outputPadding)")
+            }
+            try checkBias(2, channels: wShape[1] * a.groups)
             let oh = (x.h - 1) * a.strides.h + (a.kernel.h - 1) * a.dilations.h + 1 + a.outputPadding.h - a.pads.top - a.pads.bottom
             let ow = (x.w - 1) * a.strides.w + (a.kernel.w - 1) * a.dilations.w + 1 + a.outputPadding.w - a.pads.left - a.pads.right
             guard oh > 0, ow > 0 else { throw invalid("output would be empty") }
             return [assemble(x.n, oh, ow, wShape[1] * a.groups, a.layout)]
         case .maxPool2D(let a), .averagePool2D(let a):
             let x = try spatial(try shape(0), a.layout)
+            guard min(a.kernel.h, a.kernel.w, a.strides.h, a.strides.w) > 0 else {
+                throw invalid("kernel \(a.kernel) and strides \(a.strides) must be positive")
+            }
             let (pt, pb) = a.padding.resolve(axis: 0, inputSize: x.h, kernel: a.kernel.h, stride: a.strides.h, dilation: 1)
             let (pl, pr) = a.padding.resolve(axis: 1, inputSize: x.w, kernel: a.kernel.w, stride: a.strides.w, dilation: 1)
             let oh = ReferencePooling.pooledSize(input: x.h, kernel: a.kernel.h, stride: a.strides.h, padBefore: pt, padAfter: pb, ceilMode: a.ceilMode)
@@ -58,7 +102,15 @@ enum ShapeInference {
         case .globalAveragePool(let layout):
             let x = try spatial(try shape(0), layout)
             return [assemble(x.n, 1, 1, x.c, layout)]
-        case .batchNormalization, .activation, .prelu, .identity, .cast:
+        case .batchNormalization(_, let layout):
+            let x = try shape(0)
+            guard !x.isEmpty else { throw invalid("expects at least a 1-D input") }
+            let c = x[layout == .nchw ? min(1, x.count - 1) : x.count - 1]
+            for i in 1...4 {
+                guard try shape(i).reduce(1, *) == c else { throw invalid("parameter \(i) has shape \(try shape(i)), expected \(c) channels") }
+            }
+            return [x]
+        case .activation, .prelu, .identity, .cast:
             return [try shape(0)]
         case .binary:
             do { return [try ReferenceDataMovement.broadcastShape(try shape(0), try shape(1))] }
@@ -79,14 +131,21 @@ enum ShapeInference {
                 out[a] += s[a]
             }
             return [out]
-        case .resize:
+        case .resize(let a):
             let x = try shape(0)
             guard x.count == 4 else { throw invalid("Resize supports 4-D inputs") }
+            let out: [Int]
             do {
-                return [try ReferenceInterpreter.resizeTarget(x, scales: constant(2), sizes: constant(3)).0]
+                out = try ReferenceInterpreter.resizeTarget(x, scales: constant(2), sizes: constant(3)).0
             } catch {
                 throw EngineError.unsupportedAttribute(op: "Resize", node: node.name, detail: "scales/sizes must be constant and valid")
             }
+            // The kernel keeps N and C; a plan with other sizes there would overrun buffers.
+            let (n, c) = (a.layout.axesNHWC[0], a.layout.axesNHWC[3])
+            guard out[n] == x[n], out[c] == x[c] else {
+                throw EngineError.unsupportedAttribute(op: "Resize", node: node.name, detail: "scaling the batch or channel axis (\(x) to \(out))")
+            }
+            return [out]
         case .depthToSpace(let b, _, let layout):
             let x = try spatial(try shape(0), layout)
             guard b > 0, x.c % (b * b) == 0 else { throw invalid("channels \(x.c) not divisible by \(b * b)") }

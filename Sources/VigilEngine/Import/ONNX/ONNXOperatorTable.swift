@@ -233,7 +233,7 @@ enum ONNXOperatorTable {
         if c.int("antialias", default: 0) != 0 { throw c.unsupported("antialias") }
         if c.ints("axes") != nil { throw c.unsupported("axes") }
         if c.string("keep_aspect_ratio_policy", default: "stretch") != "stretch" { throw c.unsupported("keep_aspect_ratio_policy") }
-        let attributes = ResizeAttributes(mode: mode, coordinateTransform: transform, nearestRounding: rounding)
+        let attributes = ResizeAttributes(mode: mode, coordinateTransform: transform, nearestRounding: rounding, layout: .nchw)
         // Opset 10 (and Upsample): X, scales. Opset 11+: X, roi, scales, sizes.
         if c.opset < 11 || c.node.opType == "Upsample" {
             if let scales = c.floats("scales") {

@@ -1,0 +1,111 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Latency of repeated runs of one planned model: warm-up, then timed runs of `run()` on a
+/// fixed random input, with the statistics every published figure needs.
+public struct ModelBenchmark: Sendable {
+    public struct Result: Sendable, Codable {
+        public var model: String
+        public var inputShapes: [[Int]]
+        public var threads: Int
+        public var runs: Int
+        public var medianMs: Double
+        public var minMs: Double
+        public var maxMs: Double
+        public var gflopsPerSecond: Double
+        public var flops: Int
+        public var planMs: Double
+        public var arenaBytes: Int
+        public var maxRSSBytes: Int
+        public var referenceSteps: Int
+        public var cpu: String
+    }
+
+    public var warmupRuns = 3
+    public var runs = 20
+
+    public init(warmupRuns: Int = 3, runs: Int = 20) {
+        self.warmupRuns = max(0, warmupRuns)
+        self.runs = max(1, runs)
+    }
+
+    /// Per-kernel-kind time of one profiled run after warm-up, largest first: (kind, ms, steps).
+    public func profile(graph: Graph, inputShapes: [String: [Int]], threads: Int) throws -> [(kind: String, milliseconds: Double, steps: Int)] {
+        let session = try InferenceSession(graph: graph, inputShapes: inputShapes, threads: threads)
+        for _ in 0..<max(1, warmupRuns) { try session.run() }
+        var totals: [String: (Double, Int)] = [:]
+        for _ in 0..<runs {
+            for step in try session.runProfiled() {
+                let entry = totals[step.kind] ?? (0, 0)
+                totals[step.kind] = (entry.0 + step.seconds * 1000 / Double(runs), entry.1 + 1)
+            }
+        }
+        return totals.map { ($0.key, $0.value.0, $0.value.1 / runs) }.sorted { $0.1 > $1.1 }
+    }
+
+    /// Plans `graph` for `inputShapes` and times `runs` runs after `warmupRuns`.
+    public func measure(graph: Graph, modelName: String, inputShapes: [String: [Int]], threads: Int) throws -> Result {
+        let planStart = DispatchTime.now().uptimeNanoseconds
+        let session = try InferenceSession(graph: graph, inputShapes: inputShapes, threads: threads)
+        let planMs = Double(DispatchTime.now().uptimeNanoseconds - planStart) / 1e6
+        var generator = SplitMix(seed: 42)
+        for i in 0..<session.inputs.count {
+            let buffer = session.inputBuffer(i)
+            for j in 0..<buffer.count { buffer[j] = Float(generator.nextUnit() * 2 - 1) }
+        }
+        for _ in 0..<warmupRuns { try session.run() }
+        var times: [Double] = []
+        times.reserveCapacity(runs)
+        for _ in 0..<runs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try session.run()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        times.sort()
+        let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+        return Result(model: modelName, inputShapes: session.inputs.map(\.shape), threads: session.threads, runs: runs,
+                      medianMs: median, minMs: times.first!, maxMs: times.last!,
+                      gflopsPerSecond: Double(session.flopsPerRun) / (median * 1e6), flops: session.flopsPerRun,
+                      planMs: planMs, arenaBytes: session.arenaBytes, maxRSSBytes: MachineInfo.maxResidentBytes(),
+                      referenceSteps: session.referenceStepNames.count, cpu: MachineInfo.cpuDescription())
+    }
+}
+
+/// Facts about this machine printed beside every figure.
+public enum MachineInfo {
+    /// CPU model name, family/model and the vector extensions that matter for kernels.
+    public static func cpuDescription() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown CPU" }
+        func field(_ key: String) -> String? {
+            text.split(separator: "\n").first { $0.hasPrefix(key) }
+                .flatMap { $0.split(separator: ":", maxSplits: 1).last }.map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let flags = Set((field("flags") ?? "").split(separator: " ").map(String.init))
+        let isa = flags.contains("avx512f") ? "AVX-512" : flags.contains("avx2") ? "AVX2" : "SSE"
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        return "\(field("model name") ?? "unknown") (family \(field("cpu family") ?? "?") model \(field("model") ?? "?"), \(isa)\(flags.contains("fma") ? "+FMA" : ""), \(cores) vCPU)"
+    }
+
+    /// Peak resident set size of this process so far.
+    public static func maxResidentBytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int(usage.ru_maxrss) * 1024
+    }
+}
+
+/// Small deterministic generator for benchmark inputs.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

@@ -1,0 +1,39 @@
+/// Vectorised transcendental functions for activations (8 lanes, FMA friendly).
+enum VectorMath {
+    /// e^x with relative error about 2e-7 over the float range: x = n·ln2 + r, |r| ≤ ln2/2,
+    /// e^r by a degree-6 polynomial, 2^n assembled in the exponent bits.
+    @inline(__always)
+    static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let clamped = pointwiseMin(pointwiseMax(x, SIMD8(repeating: -87.3)), SIMD8(repeating: 88.3))
+        // Adding 1.5·2^23 rounds to an integer held in the low mantissa bits: n without a
+        // float-to-int conversion, which LLVM would otherwise scalarise.
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let shifted = clamped * 1.442_695_04 + magic
+        let n = shifted - magic
+        // Cody-Waite split of ln2 keeps r exact enough.
+        var r = clamped - n * 0.693_145_75
+        r = r - n * 1.428_606_8e-6
+        var p = SIMD8<Float>(repeating: 1.0 / 720)
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
+        let scale = unsafeBitCast((integer &+ 127) &<< 23, to: SIMD8<Float>.self)
+        return p * scale
+    }
+
+    /// 1 / (1 + e^-x)
+    @inline(__always)
+    static func sigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        1 / (1 + exp(-x))
+    }
+
+    /// tanh(x) = 2·sigmoid(2x) − 1
+    @inline(__always)
+    static func tanh(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        2 * sigmoid(2 * x) - 1
+    }
+}
