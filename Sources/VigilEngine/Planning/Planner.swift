@@ -260,6 +260,33 @@ struct Planner {
             let kernel = ResizeKernel(inputNHWC: values[input].physicalShape, outputNHWC: values[out].physicalShape,
                                       scaleH: scales[perm[1]], scaleW: scales[perm[2]], a, threads: threads)
             steps.append(PendingStep(reads: [input], writes: [out]) { v in ResizeStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
+        case .batchNormalization(let epsilon, let layout):
+            guard let x, let scale = constant(1), let shift = constant(2), let mean = constant(3), let variance = constant(4) else {
+                throw EngineError.unsupportedAttribute(op: "BatchNormalization", node: name, detail: "parameters computed at run time")
+            }
+            // y = x * s + t per channel, with s = scale / sqrt(var + eps), t = shift - mean * s.
+            let s = zip(scale.floats, variance.floats).map { $0 / ($1 + epsilon).squareRoot() }
+            let t = (0..<s.count).map { shift.floats[$0] - mean.floats[$0] * s[$0] }
+            let rank = values[x].shape.count
+            let channelAxis = layout == .nchw ? min(1, rank - 1) : rank - 1
+            guard values[x].shape[channelAxis] == s.count, t.count == s.count else {
+                throw EngineError.invalidNode(op: "BatchNormalization", node: name, reason: "parameters do not have \(values[x].shape[channelAxis]) channels")
+            }
+            let perm = rank == 4 ? layout.axesNHWC : Self.identity(rank)
+            let input = try converted(x, to: perm)
+            let out = output(perm)
+            let physical = values[out].physicalShape
+            var paramShape = [Int](repeating: 1, count: rank)
+            paramShape[perm.firstIndex(of: channelAxis)!] = s.count
+            let sp = own(s), tp = own(t)
+            let mul = BinaryKernel(op: .mul, activation: .identity, shape: physical, shapeA: physical, shapeB: paramShape)
+            let add = BinaryKernel(op: .add, activation: .identity, shape: physical, shapeA: physical, shapeB: paramShape)
+            steps.append(PendingStep(reads: [input], writes: [out]) { v in
+                BinaryStep(name: name + "/scale", a: .arena(offset: v[input].offset), b: .constant(sp), output: v[out].offset, kernel: mul, threads: threads)
+            })
+            steps.append(PendingStep(reads: [out], writes: [out]) { v in
+                BinaryStep(name: name + "/shift", a: .arena(offset: v[out].offset), b: .constant(tp), output: v[out].offset, kernel: add, threads: threads)
+            })
         case .activation(let activation):
             guard let x else { throw EngineError.invalidNode(op: node.op.name, node: name, reason: "missing input") }
             let out = output(values[x].perm)

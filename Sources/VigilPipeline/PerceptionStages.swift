@@ -1,0 +1,172 @@
+import VigilEngine
+import VigilMedia
+import VigilVision
+
+/// A frame resized and normalised into the model's input layout.
+public struct ModelInput: Sendable {
+    public var frameIndex: Int
+    public var pts: Double
+    /// The input tensor's values, in the model's layout.
+    public var values: [Float]
+    /// Maps input pixels back to the frame.
+    public var transform: InputTransform
+}
+
+/// A model's outputs for one frame.
+public struct ModelOutput: Sendable {
+    public var frameIndex: Int
+    public var pts: Double
+    public var outputs: [String: Tensor]
+    public var transform: InputTransform
+}
+
+/// What the task head found in one frame, in source pixels: the sink's input.
+public struct FrameResult: Sendable, Equatable {
+    public var frameIndex: Int
+    public var pts: Double
+    public var detections: [Detection]
+    /// Masks for segmentation heads, nil for heads that make none.
+    public var masks: [RunLengthMask]?
+
+    public init(frameIndex: Int, pts: Double, detections: [Detection], masks: [RunLengthMask]? = nil) {
+        self.frameIndex = frameIndex; self.pts = pts; self.detections = detections; self.masks = masks
+    }
+}
+
+extension InputTransform {
+    /// The Vision-side copy of a Media letterbox.
+    public init(_ letterbox: Letterbox) {
+        self.init(sourceWidth: letterbox.sourceWidth, sourceHeight: letterbox.sourceHeight,
+                  scaleX: letterbox.scaleX, scaleY: letterbox.scaleY,
+                  offsetX: Double(letterbox.offsetX), offsetY: Double(letterbox.offsetY))
+    }
+}
+
+/// decode: frames from a video file, in presentation order.
+public struct VideoDecodeStage: SourceStage {
+    public let video: VideoFileSource
+    /// Stop after this many frames (nil: the whole file).
+    public var maxFrames: Int?
+    private var delivered = 0
+
+    public init(video: VideoFileSource, maxFrames: Int? = nil) {
+        self.video = video; self.maxFrames = maxFrames
+    }
+
+    public mutating func next() throws -> VideoFrame? {
+        if let maxFrames, delivered >= maxFrames { return nil }
+        guard let frame = try video.nextFrame() else { return nil }
+        delivered += 1
+        return frame
+    }
+}
+
+/// preprocess: resize (letterbox or stretch, as the sidecar says), normalise, lay out.
+public struct PreprocessStage: Stage {
+    public let scaler: Scaler
+
+    /// - Parameters:
+    ///   - input: the sidecar's input description.
+    ///   - width: the input width to produce (the sidecar's, or the size a dynamic model was planned for).
+    /// - Throws: `VisionError.invalidMetadata` for an unknown layout, channel order or resize mode.
+    public init(input: ModelMetadata.Input, width: Int, height: Int) throws {
+        func invalid(_ what: String, _ value: String) -> VisionError {
+            .invalidMetadata(model: input.name ?? "input", reason: "unknown \(what) '\(value)'")
+        }
+        let layout: Scaler.Layout
+        switch input.layout.uppercased() {
+        case "NHWC": layout = .nhwc
+        case "NCHW": layout = .nchw
+        default: throw invalid("layout", input.layout)
+        }
+        let order: Scaler.ChannelOrder
+        switch input.channelOrder.uppercased() {
+        case "RGB": order = .rgb
+        case "BGR": order = .bgr
+        default: throw invalid("channel order", input.channelOrder)
+        }
+        let mode: Scaler.Mode
+        switch input.resize {
+        case "letterbox": mode = .letterbox(padding: input.padding)
+        case "stretch": mode = .stretch
+        default: throw invalid("resize mode", input.resize)
+        }
+        let n = input.normalization
+        guard n.scale.count == 3, n.offset.count == 3 else { throw invalid("normalisation", "\(n)") }
+        scaler = Scaler(width: width, height: height, mode: mode, layout: layout,
+                        normalization: .init(scale: SIMD3(n.scale), offset: SIMD3(n.offset)), channelOrder: order)
+    }
+
+    public func process(_ frame: VideoFrame) throws -> ModelInput {
+        var values = [Float](repeating: 0, count: scaler.outputCount)
+        let letterbox = try values.withUnsafeMutableBufferPointer { try scaler.scale(frame, into: $0) }
+        return ModelInput(frameIndex: frame.index, pts: frame.pts, values: values, transform: InputTransform(letterbox))
+    }
+}
+
+/// inference: one planned session, run once per frame.
+public struct InferenceStage: Stage {
+    public let session: InferenceSession
+    private let outputs: [(name: String, shape: [Int])]
+
+    public init(session: InferenceSession) {
+        self.session = session
+        outputs = session.outputs
+    }
+
+    public func process(_ input: ModelInput) throws -> ModelOutput {
+        let buffer = session.inputBuffer(0)
+        guard buffer.count == input.values.count else {
+            throw EngineError.inputShapeMismatch(name: session.inputs.first?.name ?? "input",
+                                                 expected: "\(session.inputs.first?.shape ?? [])", got: [input.values.count])
+        }
+        _ = input.values.withUnsafeBufferPointer { buffer.update(fromContentsOf: $0) }
+        try session.run()
+        var tensors: [String: Tensor] = [:]
+        for (i, output) in outputs.enumerated() {
+            tensors[output.name] = Tensor(shape: output.shape, floats: Array(session.outputBuffer(i)))
+        }
+        return ModelOutput(frameIndex: input.frameIndex, pts: input.pts, outputs: tensors, transform: input.transform)
+    }
+}
+
+/// postprocess: the sidecar's task head.
+public struct PostprocessStage: Stage {
+    public let head: TaskHead
+
+    public init(head: TaskHead) {
+        self.head = head
+    }
+
+    public func process(_ output: ModelOutput) throws -> FrameResult {
+        let result = try head.decode(outputs: output.outputs, transform: output.transform)
+        let masks: [RunLengthMask]?
+        if case .segmentation = head { masks = result.masks } else { masks = nil }
+        return FrameResult(frameIndex: output.frameIndex, pts: output.pts, detections: result.detections, masks: masks)
+    }
+}
+
+/// The standard perception pipeline: decode → preprocess → inference → postprocess.
+public enum PerceptionPipeline {
+    /// The input shape to plan a session with for frames of `sourceWidth × sourceHeight`
+    /// (dynamic-size models get a size derived from the frame).
+    public static func inputShape(for metadata: ModelMetadata, sourceWidth: Int, sourceHeight: Int) -> [Int] {
+        let (width, height) = metadata.input.size(forSourceWidth: sourceWidth, sourceHeight: sourceHeight)
+        return metadata.input.layout.uppercased() == "NHWC" ? [1, height, width, 3] : [1, 3, height, width]
+    }
+
+    /// Wires the four stages; finish with `.run(into: JSONLinesWriter(...))`.
+    /// - Parameters:
+    ///   - session: planned for `inputShape(for:sourceWidth:sourceHeight:)` of this video.
+    ///   - policy: `.block` for files (lossless), `.dropOldest` for live sources.
+    public static func make(video: sending VideoFileSource, metadata: ModelMetadata, session: InferenceSession, maxFrames: Int? = nil,
+                            capacity: Int = 2, policy: DropPolicy = .block, clock: any PipelineClock = MonotonicClock()) throws -> Pipeline<FrameResult> {
+        let (width, height) = metadata.input.size(forSourceWidth: video.width, sourceHeight: video.height)
+        let preprocess = try PreprocessStage(input: metadata.input, width: width, height: height)
+        let head = try TaskHead(metadata: metadata)
+        return Pipeline(source: VideoDecodeStage(video: video, maxFrames: maxFrames), name: StageName.decode, clock: clock)
+            .then(preprocess, name: StageName.preprocess, capacity: capacity, policy: policy)
+            .then(InferenceStage(session: session), name: StageName.inference, capacity: capacity, policy: policy)
+            .then(PostprocessStage(head: head), name: StageName.postprocess, capacity: capacity, policy: policy)
+    }
+}
