@@ -66,6 +66,10 @@ let package = Package(
             dependencies: ["VigilMedia"]
         ),
         .testTarget(
+            name: "VigilCLITests",
+            dependencies: ["vigil", "_TestSupport"]
+        ),
+        .testTarget(
             name: "VigilVisionTests",
             dependencies: ["VigilVision", "VigilEngine", "_TestSupport"]
         ),

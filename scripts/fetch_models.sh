@@ -30,7 +30,6 @@ CACHE="$REPO/Models/cache"
 # <path inside the package>  <sha256>
 FETCHED=(
     "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite 2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1"
-    "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite 9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c"
     "mediapipe/modules/pose_detection/pose_detection.tflite 9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c"
     "mediapipe/modules/palm_detection/palm_detection_lite.tflite e9a4aaddf90dda56a87235303cf00e4c2d3fb28725f68fd88772997dac905c18"
 )
@@ -38,6 +37,7 @@ FETCHED=(
 SHIPPED=(
     "ppocr_det_v4.onnx d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9"
     "face_detection_short_range.tflite bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8"
+    "selfie_segmentation.tflite 9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c"
 )
 
 check_sha() { # file expected

@@ -29,11 +29,24 @@ def unsupported_op():
     return model
 
 
+def overflowing_dims():
+    """An initializer whose dims multiply to 2^64, which wraps to 0 and matches its empty data."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    w = TensorProto()
+    w.name = "w"
+    w.data_type = TensorProto.FLOAT
+    w.dims.extend([1 << 30, 1 << 30, 16])
+    graph = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"], name="add0")], "overflowing_dims", [x], [y], initializer=[w])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="vigil-fixtures")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
-    path = os.path.join(OUT, "unsupported_op.onnx")
-    onnx.save(unsupported_op(), path)
-    print("wrote", os.path.normpath(path))
+    for name, model in [("unsupported_op", unsupported_op()), ("overflowing_dims", overflowing_dims())]:
+        path = os.path.join(OUT, name + ".onnx")
+        onnx.save(model, path)
+        print("wrote", os.path.normpath(path))
 
 
 if __name__ == "__main__":

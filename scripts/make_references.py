@@ -104,7 +104,7 @@ MODELS = [
     dict(
         short="selfie_segmentation",
         kind="tflite",
-        repo_path="Models/cache/selfie_segmentation.tflite",
+        repo_path="Models/selfie_segmentation.tflite",
         package="mediapipe",
         module="mediapipe",
         package_path="mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite",

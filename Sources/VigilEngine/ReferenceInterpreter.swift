@@ -70,7 +70,8 @@ public enum ReferenceInterpreter {
             return [try ReferenceDataMovement.concat(try inputs.indices.map { try input($0) }, axis: axis)]
         case .split(let axis):
             let x = try input(0)
-            let dim = x.shape[ReferenceDataMovement.normalizedAxis(axis, rank: x.rank)]
+            guard outputCount > 0 else { throw ReferenceError.invalid("Split has no outputs") }
+            let dim = x.shape[try ReferenceDataMovement.checkedAxis(axis, rank: x.rank, "Split")]
             let sizes: [Int]
             if let split = optional(1) {
                 sizes = split.ints.map { Int($0) }
@@ -88,6 +89,8 @@ public enum ReferenceInterpreter {
             let steps = optional(4)?.ints.map { Int($0) } ?? [Int](repeating: 1, count: starts.count)
             guard starts.count == ends.count, axes.count == starts.count, steps.count == starts.count, !steps.contains(0)
             else { throw ReferenceError.invalid("Slice parameters have inconsistent lengths or a zero step") }
+            let normalized = try axes.map { try ReferenceDataMovement.checkedAxis($0, rank: x.rank, "Slice") }
+            guard Set(normalized).count == normalized.count else { throw ReferenceError.invalid("Slice axes \(axes) repeat") }
             return [ReferenceDataMovement.slice(x, starts: starts, ends: ends, axes: axes, steps: steps)]
         case .reshape(let allowZero):
             let x = try input(0)
@@ -99,7 +102,9 @@ public enum ReferenceInterpreter {
             return [ReferenceDataMovement.transpose(x, perm: p)]
         case .flatten(let axis):
             let x = try input(0)
+            // Flatten's axis may equal the rank (everything in the first dimension).
             let a = ReferenceDataMovement.normalizedAxis(axis, rank: x.rank)
+            guard a >= 0, a <= x.rank else { throw ReferenceError.invalid("Flatten axis \(axis) is out of range for rank \(x.rank)") }
             return [x.reshaped([x.shape[..<a].reduce(1, *), x.shape[a...].reduce(1, *)])]
         case .squeeze:
             let x = try input(0)
@@ -109,7 +114,8 @@ public enum ReferenceInterpreter {
         case .unsqueeze:
             let x = try input(0)
             let rank = x.rank + (try input(1)).count
-            let axes = Set(try input(1).ints.map { ReferenceDataMovement.normalizedAxis(Int($0), rank: rank) })
+            let axes = Set(try input(1).ints.map { try ReferenceDataMovement.checkedAxis(Int($0), rank: rank, "Unsqueeze") })
+            guard axes.count == (try input(1)).count else { throw ReferenceError.invalid("Unsqueeze axes repeat") }
             var shape = [Int](), source = x.shape.makeIterator()
             for axis in 0..<rank { shape.append(axes.contains(axis) ? 1 : (source.next() ?? 1)) }
             return [x.reshaped(shape)]
@@ -124,7 +130,9 @@ public enum ReferenceInterpreter {
             let value = optional(2)?.floats.first ?? 0
             return [try ReferenceDataMovement.pad(try input(0), pads: try input(1).ints.map { Int($0) }, mode: mode, value: value)]
         case .softmax(let axis):
-            return [ReferenceMatrix.softmax(try input(0), axis: axis)]
+            let x = try input(0)
+            _ = try ReferenceDataMovement.checkedAxis(axis, rank: x.rank, "Softmax")
+            return [ReferenceMatrix.softmax(x, axis: axis)]
         case .matMul:
             return [try ReferenceMatrix.matMul(try input(0), try input(1))]
         case .gemm(let alpha, let beta, let transA, let transB):
@@ -144,18 +152,20 @@ public enum ReferenceInterpreter {
                 let (s, l, d) = (start.ints[0], limit.ints[0], delta.ints[0])
                 guard d != 0 else { throw ReferenceError.invalid("Range delta is zero") }
                 let count = max(0, Int((Double(l - s) / Double(d)).rounded(.up)))
+                try ReferenceDataMovement.checkedCount([count], "Range")
                 return [Tensor(shape: [count], ints: (0..<count).map { s + Int64($0) * d })]
             }
             let (s, l, d) = (start.floats[0], limit.floats[0], delta.floats[0])
             guard d != 0 else { throw ReferenceError.invalid("Range delta is zero") }
-            let count = max(0, Int(((l - s) / d).rounded(.up)))
+            let steps = ((l - s) / d).rounded(.up)
+            guard steps.isFinite, steps < Float(ShapeInference.maximumElements) else { throw ReferenceError.invalid("Range(\(s), \(l), \(d)) is too long") }
+            let count = max(0, Int(steps))
             return [Tensor(shape: [count], floats: (0..<count).map { s + Float($0) * d })]
         case .expand:
             return [try ReferenceDataMovement.expand(try input(0), shape: try input(1).ints.map { Int($0) })]
         case .constantOfShape(let value):
             let shape = try input(0).ints.map { Int($0) }
-            guard shape.allSatisfy({ $0 >= 0 }) else { throw ReferenceError.invalid("ConstantOfShape shape \(shape) is negative") }
-            let count = shape.reduce(1, *)
+            let count = try ReferenceDataMovement.checkedCount(shape, "ConstantOfShape")
             switch value.storage {
             case .float32(let v): return [Tensor(shape: shape, floats: [Float](repeating: v.first ?? 0, count: count))]
             case .int64(let v): return [Tensor(shape: shape, ints: [Int64](repeating: v.first ?? 0, count: count))]
@@ -167,6 +177,7 @@ public enum ReferenceInterpreter {
             return [try input(0)]
         case .depthToSpace(let blockSize, let crd, let layout):
             let x = try input(0)
+            guard x.rank == 4 else { throw ReferenceError.invalid("DepthToSpace needs a 4-D input") }
             let nhwc = layout == .nhwc ? x : ReferenceDataMovement.transpose(x, perm: [0, 2, 3, 1])
             let y = try ReferenceDataMovement.depthToSpaceNHWC(nhwc, blockSize: blockSize, columnRowDepth: crd)
             return [layout == .nhwc ? y : ReferenceDataMovement.transpose(y, perm: [0, 3, 1, 2])]

@@ -25,24 +25,30 @@ struct Infer: ParsableCommand {
         if output == nil && outputDir == nil { throw ValidationError("give --output or --output-dir") }
     }
 
+    @Option(help: "Threads per kernel.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
     func run() throws {
-        do {
-            let graph = try ModelLoader.load(path: model)
-            let tensor = try NPY.read(path: input)
-            guard let inputName = graph.inputDescriptions.first?.name else { throw ValidationError("the model has no inputs") }
-            let results = try ReferenceInterpreter.run(graph, inputs: [inputName: tensor])
-            if let output, let first = graph.outputNames.first, let value = results[first] {
-                try NPY.write(value, path: output)
+        let graph = try ModelLoader.load(path: model)
+        let tensor = try NPY.read(path: input)
+        guard let inputName = graph.inputDescriptions.first?.name else { throw ValidationError("the model has no inputs") }
+        let results: [String: Tensor]
+        if reference {
+            results = try ReferenceInterpreter.run(graph, inputs: [inputName: tensor])
+        } else {
+            let session = try InferenceSession(graph: graph, inputShapes: [inputName: tensor.shape], threads: threads)
+            results = try session.run([inputName: tensor])
+        }
+        if let output, let first = graph.outputNames.first, let value = results[first] {
+            try NPY.write(value, path: output)
+        }
+        if let outputDir {
+            try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+            for name in graph.outputNames {
+                guard let value = results[name] else { continue }
+                let safe = name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." ? $0 : "_" }
+                try NPY.write(value, path: outputDir + "/" + String(safe) + ".npy")
             }
-            if let outputDir {
-                try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
-                for name in graph.outputNames {
-                    let safe = name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." ? $0 : "_" }
-                    try NPY.write(results[name]!, path: outputDir + "/" + String(safe) + ".npy")
-                }
-            }
-        } catch let error as EngineError {
-            throw ValidationError(error.description)
         }
     }
 }

@@ -209,6 +209,13 @@ final class ConvolutionKernelTests: XCTestCase {
         convTranspose([1, 6, 4, 7], cout: 9, kernel: (3, 3), strides: (2, 2), pads: (1, 1, 1, 1), outputPadding: (1, 1), groups: 3,
                       activation: .relu)
         convTranspose([1, 4, 3, 3], cout: 4, kernel: (3, 3), strides: (1, 1), pads: (1, 1, 1, 1), groups: 4, activation: .sigmoid)
+        convTranspose([2, 4, 3, 5], cout: 6, kernel: (3, 2), strides: (1, 2), dilations: (2, 1), groups: 2)
+    }
+
+    /// Enough input pixels that the single-group GEMM path splits across threads.
+    func testConvTransposeLarge() {
+        convTranspose([2, 5, 7, 9], cout: 19, kernel: (2, 2), strides: (2, 2), activation: .relu)
+        convTranspose([1, 16, 12, 11], cout: 8, kernel: (3, 3), strides: (2, 2), pads: (1, 1, 1, 1), outputPadding: (1, 1))
     }
 
     /// ConvTranspose → BN with constant parameters: the optimizer folds the BN into the weights.

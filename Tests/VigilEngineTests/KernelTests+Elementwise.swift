@@ -109,6 +109,50 @@ final class ElementwiseKernelTests: XCTestCase {
         }
     }
 
+    /// Tensors big enough (over 32K elements) that binary and activation steps split across
+    /// threads, with chunks starting mid-way through broadcast patterns.
+    func testLargeTensorsSplitAcrossThreads() {
+        binary(.add, "large NCHW with [1,C,1,1] constant") { t in (self.convolved(&t, [1, 16, 48, 47]), t.constant([1, 16, 1, 1])) }
+        binary(.mul, "large outer broadcast") { t in (t.input([1, 1, 61, 67]), t.input([1, 9, 1, 1])) }
+        binary(.sub, "large rank 3 with [W]") { t in (t.input([13, 53, 59]), t.constant([59])) }
+        binary(.max, "large same-shape") { t in (t.input([2, 7, 51, 49]), self.convolved(&t, [2, 7, 51, 49])) }
+        var t = TestGraph(seed: 40)
+        let y = convolved(&t, [1, 12, 50, 57])
+        let a = t.node(.activation(.sigmoid), [t.node(.binary(.add), [y, t.input([1, 12, 50, 57])])])
+        let bn = t.node(.batchNormalization(epsilon: 1e-5, layout: .nchw),
+                        [a, t.constant([12]), t.constant([12]), t.constant([12]), t.constant([12], in: 0.1...2)])
+        t.output(t.node(.activation(.hardSwish), [bn]))
+        assertKernelsMatchReference(t, "large activation and BN chain")
+    }
+
+    /// The threaded broadcast kernel gives exactly the single-threaded result for any split.
+    func testBinaryKernelThreadsMatchSingleThread() {
+        var rng = SeededGenerator(seed: 34)
+        for _ in 0..<20 {
+            let rank = Int.random(in: 2...4, using: &rng)
+            let shape = (0..<rank).map { _ in Int.random(in: 1...48, using: &rng) } + [Int.random(in: 1...40, using: &rng)]
+            let aShape = shape.map { Bool.random(using: &rng) ? $0 : 1 }
+            let bShape = shape.map { Bool.random(using: &rng) ? $0 : 1 }
+            let full = try! ReferenceDataMovement.broadcastShape(aShape, bShape)
+            let a = Tensor.random(aShape, using: &rng), b = Tensor.random(bShape, using: &rng)
+            let kernel = BinaryKernel(op: .sub, activation: .relu, shape: full, shapeA: aShape, shapeB: bShape)
+            var results: [[Float]] = []
+            for threads in [1, 2, 3] {
+                var out = [Float](repeating: .nan, count: full.reduce(1, *))
+                a.floats.withUnsafeBufferPointer { ap in
+                    b.floats.withUnsafeBufferPointer { bp in
+                        out.withUnsafeMutableBufferPointer { kernel.run(a: ap.baseAddress!, b: bp.baseAddress!, output: $0.baseAddress!, threads: threads) }
+                    }
+                }
+                results.append(out)
+            }
+            let expected = ReferenceElementwise.activation(try! ReferenceElementwise.binary(a, b, .sub), .relu)
+            XCTAssertEqual(results[0], expected.floats, "\(aShape) - \(bShape)")
+            XCTAssertEqual(results[1], results[0], "\(aShape) - \(bShape), 2 threads")
+            XCTAssertEqual(results[2], results[0], "\(aShape) - \(bShape), 3 threads")
+        }
+    }
+
     // MARK: - BatchNormalization
 
     /// BN after an Add cannot fold into a conv: it runs as scale and shift steps.

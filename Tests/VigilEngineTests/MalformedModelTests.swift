@@ -125,6 +125,196 @@ final class MalformedModelTests: XCTestCase {
         return table(a) == table(b)
     }
 
+    // MARK: - Inconsistent graphs
+
+    /// Graphs an importer could produce from a lying model: both the planner and the reference
+    /// interpreter must throw an EngineError instead of trusting the numbers.
+    func assertRejected(_ label: String, file: StaticString = #filePath, line: UInt = #line, _ build: (inout TestGraph) -> ValueID) {
+        var t = TestGraph(seed: 1)
+        t.output(build(&t))
+        do {
+            let session = try InferenceSession(graph: t.graph, inputShapes: t.feeds.mapValues(\.shape), threads: 2)
+            _ = try session.run(t.feeds)
+            XCTFail("\(label): planned session accepted the graph", file: file, line: line)
+        } catch {
+            XCTAssertTrue(error is EngineError, "\(label): planner threw \(error)", file: file, line: line)
+        }
+        do {
+            _ = try ReferenceInterpreter.run(t.graph, inputs: t.feeds)
+            XCTFail("\(label): reference accepted the graph", file: file, line: line)
+        } catch {
+            XCTAssertTrue(error is EngineError, "\(label): reference threw \(error)", file: file, line: line)
+        }
+    }
+
+    func testInconsistentConvolutionsAreRejected() {
+        assertRejected("kernel attribute larger than the weights") { t in
+            t.node(convOp((3, 3)), [t.input([1, 3, 8, 8]), t.constant([4, 3, 1, 1]), nil])
+        }
+        assertRejected("kernel attribute smaller than the weights") { t in
+            t.node(convOp((1, 1)), [t.input([1, 3, 8, 8]), t.constant([4, 3, 3, 3]), nil])
+        }
+        assertRejected("groups do not divide the input channels") { t in
+            t.node(convOp((3, 3), groups: 2), [t.input([1, 3, 8, 8]), t.constant([4, 1, 3, 3]), nil])
+        }
+        assertRejected("zero groups") { t in
+            t.node(convOp((3, 3), groups: 0), [t.input([1, 3, 8, 8]), t.constant([4, 3, 3, 3]), nil])
+        }
+        assertRejected("zero stride") { t in
+            t.node(convOp((3, 3), strides: (0, 1)), [t.input([1, 3, 8, 8]), t.constant([4, 3, 3, 3]), nil])
+        }
+        assertRejected("bias of the wrong length") { t in
+            t.node(convOp((3, 3)), [t.input([1, 3, 8, 8]), t.constant([4, 3, 3, 3]), t.constant([5])])
+        }
+        assertRejected("depthwise bias of the wrong length") { t in
+            t.node(convOp((3, 3), groups: 8), [t.input([1, 8, 8, 8]), t.constant([8, 1, 3, 3]), t.constant([3])])
+        }
+        assertRejected("3-D weights") { t in
+            t.node(convOp((3, 3)), [t.input([1, 3, 8, 8]), t.constant([4, 3, 3]), nil])
+        }
+        assertRejected("3-D input") { t in
+            t.node(convOp((3, 3)), [t.input([3, 8, 8]), t.constant([4, 3, 3, 3]), nil])
+        }
+        assertRejected("kernel larger than the padded input") { t in
+            t.node(convOp((5, 5)), [t.input([1, 3, 3, 3]), t.constant([4, 3, 5, 5]), nil])
+        }
+        func transposed(_ kernel: (Int, Int), groups: Int = 1, pads p: (Int, Int, Int, Int) = (0, 0, 0, 0)) -> Operator {
+            .convTranspose2D(ConvTranspose2DAttributes(layout: .nchw, kernel: kernel, strides: (2, 2), dilations: (1, 1), pads: p,
+                                                       outputPadding: (0, 0), groups: groups, activation: .identity))
+        }
+        assertRejected("ConvTranspose kernel attribute against weights") { t in
+            t.node(transposed((3, 3)), [t.input([1, 4, 5, 5]), t.constant([4, 2, 2, 2]), nil])
+        }
+        assertRejected("ConvTranspose zero groups") { t in
+            t.node(transposed((2, 2), groups: 0), [t.input([1, 4, 5, 5]), t.constant([4, 2, 2, 2]), nil])
+        }
+        assertRejected("ConvTranspose groups do not divide the channels") { t in
+            t.node(transposed((2, 2), groups: 3), [t.input([1, 4, 5, 5]), t.constant([4, 2, 2, 2]), nil])
+        }
+        assertRejected("ConvTranspose bias of the wrong length") { t in
+            t.node(transposed((2, 2)), [t.input([1, 4, 5, 5]), t.constant([4, 2, 2, 2]), t.constant([7])])
+        }
+        assertRejected("ConvTranspose negative pads") { t in
+            t.node(transposed((2, 2), pads: (-1, 0, 0, 0)), [t.input([1, 4, 5, 5]), t.constant([4, 2, 2, 2]), nil])
+        }
+    }
+
+    func testInconsistentNormalizationAndPoolingAreRejected() {
+        for folded in [true, false] {
+            for bad in 1...4 {
+                assertRejected("BatchNormalization parameter \(bad) too short, \(folded ? "after a conv" : "unfused")") { t in
+                    let x = t.input([1, 4, 5, 5])
+                    let y = folded ? t.node(convOp((1, 1)), [x, t.constant([4, 4, 1, 1]), nil]) : t.node(.binary(.add), [x, x])
+                    let params = (1...4).map { t.constant([$0 == bad ? 2 : 4], in: 0.5...1) }
+                    return t.node(.batchNormalization(epsilon: 1e-5, layout: .nchw), [y] + params)
+                }
+            }
+        }
+        assertRejected("pooling kernel of zero") { t in
+            t.node(.maxPool2D(poolAttributes((0, 2))), [t.input([1, 3, 6, 6])])
+        }
+        assertRejected("pooling stride of zero") { t in
+            t.node(.averagePool2D(poolAttributes((2, 2), strides: (2, 0))), [t.input([1, 3, 6, 6])])
+        }
+        assertRejected("pooling window larger than the input") { t in
+            t.node(.maxPool2D(poolAttributes((7, 7))), [t.input([1, 3, 6, 6])])
+        }
+        assertRejected("GlobalAveragePool on 2-D") { t in
+            t.node(.globalAveragePool(layout: .nchw), [t.input([3, 6])])
+        }
+    }
+
+    func testInconsistentResizeIsRejected() {
+        let nearest = ResizeAttributes(mode: .nearest, coordinateTransform: .asymmetric, nearestRounding: .floor)
+        let cases: [(String, [Float]?, [Int]?)] = [
+            ("channel scale", [1, 2, 2, 2], nil),
+            ("batch scale", [2, 1, 2, 2], nil),
+            ("huge scale", [1, 1, 1e30, 1e30], nil),
+            ("NaN scale", [1, 1, .nan, 2], nil),
+            ("negative scale", [1, 1, -2, 2], nil),
+            ("scale to zero size", [1, 1, 1e-6, 1], nil),
+            ("three scales", [1, 2, 2], nil),
+            ("channel size", nil, [1, 5, 12, 12]),
+            ("sizes of the wrong rank", nil, [12, 12]),
+            ("zero size", nil, [1, 3, 0, 12]),
+            ("absurd size", nil, [1, 3, 1 << 40, 1 << 40]),
+        ]
+        for (label, scales, sizes) in cases {
+            assertRejected("Resize \(label)") { t in
+                let x = t.input([1, 3, 6, 6])
+                return t.node(.resize(nearest), [x, nil, scales.map { t.constant(Tensor(shape: [$0.count], floats: $0)) }, sizes.map { t.ints($0) }])
+            }
+        }
+    }
+
+    func testInconsistentDataMovementIsRejected() {
+        assertRejected("Concat of different spatial sizes") { t in
+            t.node(.concat(axis: 1), [t.input([1, 3, 6, 6]), t.input([1, 2, 6, 5])])
+        }
+        assertRejected("Concat of different ranks") { t in
+            t.node(.concat(axis: 1), [t.input([1, 3, 6, 6]), t.input([1, 2, 6])])
+        }
+        for axis in [4, -5, 99] {
+            assertRejected("Concat axis \(axis)") { t in t.node(.concat(axis: axis), [t.input([1, 3, 6, 6]), t.input([1, 3, 6, 6])]) }
+            assertRejected("Softmax axis \(axis)") { t in t.node(.softmax(axis: axis), [t.input([1, 3, 6, 6])]) }
+            // Flatten takes axes up to the rank, Unsqueeze up to the output rank.
+            let beyond = axis > 0 ? axis + 1 : axis - 1
+            assertRejected("Flatten axis \(beyond)") { t in t.node(.flatten(axis: beyond), [t.input([1, 3, 6, 6])]) }
+            assertRejected("Gather axis \(axis)") { t in t.node(.gather(axis: axis), [t.input([1, 3, 6, 6]), t.ints([0])]) }
+            assertRejected("Split axis \(axis)") { t in t.node(.split(axis: axis), [t.input([1, 3, 6, 6]), t.ints([3])]) }
+            assertRejected("Slice axis \(axis)") { t in t.node(.slice, [t.input([1, 3, 6, 6]), t.ints([0]), t.ints([1]), t.ints([axis])]) }
+            assertRejected("Unsqueeze axis \(beyond)") { t in t.node(.unsqueeze, [t.input([1, 3, 6, 6]), t.ints([beyond])]) }
+            assertRejected("ReduceMean axis \(axis)") { t in t.node(.reduceMean(keepDims: true), [t.input([1, 3, 6, 6]), t.ints([axis])]) }
+            // The same operators on constants are folded at plan time: the folder must not trust them either.
+            assertRejected("folded Softmax axis \(axis)") { t in
+                t.node(.binary(.add), [t.input([1, 3]), t.node(.softmax(axis: axis), [t.constant([1, 3])])])
+            }
+            assertRejected("folded Gather axis \(axis)") { t in
+                t.node(.binary(.add), [t.input([1, 3]), t.node(.gather(axis: axis), [t.constant([1, 3]), t.ints([0])])])
+            }
+        }
+        assertRejected("Unsqueeze repeated axes") { t in t.node(.unsqueeze, [t.input([1, 3, 6, 6]), t.ints([0, 0])]) }
+        assertRejected("Slice repeated axes") { t in t.node(.slice, [t.input([1, 3, 6, 6]), t.ints([0, 0]), t.ints([1, 1]), t.ints([1, 1])]) }
+        assertRejected("Gather index out of range") { t in t.node(.gather(axis: 1), [t.input([1, 3, 6, 6]), t.ints([3])]) }
+        assertRejected("Split sizes that do not add up") { t in t.node(.split(axis: 1), [t.input([1, 3, 6, 6]), t.ints([1, 1])]) }
+        assertRejected("Reshape to another element count") { t in t.node(.reshape(allowZero: false), [t.input([1, 3, 6, 6]), t.ints([1, 3, 37])]) }
+        assertRejected("Reshape with two -1") { t in t.node(.reshape(allowZero: false), [t.input([1, 3, 6, 6]), t.ints([-1, -1])]) }
+        assertRejected("Transpose with a bad permutation") { t in t.node(.transpose(perm: [0, 1, 1, 2]), [t.input([1, 3, 6, 6])]) }
+        assertRejected("Pad with the wrong count") { t in t.node(.pad(mode: .constant), [t.input([1, 3, 6, 6]), t.ints([1, 1])]) }
+        assertRejected("DepthToSpace block 0") { t in
+            t.node(.depthToSpace(blockSize: 0, columnRowDepth: false, layout: .nchw), [t.input([1, 4, 3, 3])])
+        }
+        assertRejected("DepthToSpace channels not divisible") { t in
+            t.node(.depthToSpace(blockSize: 2, columnRowDepth: false, layout: .nchw), [t.input([1, 6, 3, 3])])
+        }
+        assertRejected("Binary shapes that do not broadcast") { t in t.node(.binary(.add), [t.input([1, 3, 6, 6]), t.input([1, 3, 6, 5])]) }
+        assertRejected("PRelu slope that does not broadcast") { t in t.node(.prelu, [t.input([1, 3, 6, 6]), t.constant([4, 1, 1])]) }
+        assertRejected("MatMul inner sizes") { t in t.node(.matMul, [t.input([2, 3]), t.constant([4, 5])]) }
+        assertRejected("Gemm C that does not broadcast") { t in
+            t.node(.gemm(alpha: 1, beta: 1, transA: false, transB: false), [t.input([2, 3]), t.constant([3, 4]), t.constant([2])])
+        }
+        assertRejected("Expand to an incompatible shape") { t in t.node(.expand, [t.input([1, 3, 2]), t.ints([1, 4, 2])]) }
+        assertRejected("ConstantOfShape of absurd size") { t in
+            t.node(.binary(.add), [t.input([1]), t.node(.constantOfShape(value: Tensor(shape: [1], floats: [0])), [t.ints([1 << 20, 1 << 20, 1 << 20])])])
+        }
+        assertRejected("a node reading a value nothing computes") { t in
+            let orphan = t.graph.addValue(name: "orphan")
+            return t.node(.binary(.add), [t.input([1, 3]), orphan])
+        }
+    }
+
+    /// Split with more sizes than outputs: the plan must not index outputs that do not exist.
+    func testSplitWithMoreSizesThanOutputsIsRejected() {
+        var t = TestGraph(seed: 2)
+        let x = t.input([1, 6, 4, 4])
+        let outputs = [t.graph.addValue(name: "a"), t.graph.addValue(name: "b")]
+        t.graph.nodes.append(Node(name: "split", op: .split(axis: 1), inputs: [x, t.ints([2, 2, 2])], outputs: outputs))
+        t.output(outputs[0])
+        XCTAssertThrowsError(try InferenceSession(graph: t.graph, inputShapes: ["input0": [1, 6, 4, 4]], threads: 1)) { error in
+            XCTAssertTrue(error is EngineError, "\(error)")
+        }
+    }
+
     // MARK: - Damaged files
 
     func testTruncatedModelIsMalformed() throws {
@@ -160,6 +350,15 @@ final class MalformedModelTests: XCTestCase {
             XCTAssertEqual(node, "fancy_node")
             XCTAssertEqual(opset, 13)
             XCTAssertTrue(engineError.description.contains("FancyOp") && engineError.description.contains("fancy_node"), engineError.description)
+        }
+    }
+
+    func testTensorDimsThatOverflowAreMalformed() {
+        XCTAssertThrowsError(try ONNXImporter.load(path: Self.fixtures + "/overflowing_dims.onnx")) { error in
+            guard case EngineError.malformedModel(_, let reason)? = error as? EngineError else {
+                return XCTFail("expected malformedModel, got \(error)")
+            }
+            XCTAssertTrue(reason.contains("'w'"), reason)
         }
     }
 

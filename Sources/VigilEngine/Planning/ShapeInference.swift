@@ -4,6 +4,10 @@ enum ShapeInference {
     /// `shapes[i]` is input i's shape (nil when absent); `constants[i]` its value when constant.
     static func outputShapes(_ node: Node, shapes: [[Int]?], constants: [Tensor?]) throws -> [[Int]] {
         let outputs = try inferShapes(node, shapes: shapes, constants: constants)
+        // Extra node outputs may go unused (MaxPool indices); outputs the node does not have cannot be planned.
+        guard outputs.count <= node.outputs.count else {
+            throw EngineError.invalidNode(op: node.op.name, node: node.name, reason: "produces \(outputs.count) outputs, the node has \(node.outputs.count)")
+        }
         // Corrupt attributes or scales can ask for absurd sizes; refuse before the arena tries.
         for shape in outputs {
             var count = 1, overflow = false
@@ -115,8 +119,11 @@ enum ShapeInference {
         case .binary:
             do { return [try ReferenceDataMovement.broadcastShape(try shape(0), try shape(1))] }
             catch { throw invalid("shapes \(try shape(0)) and \(try shape(1)) do not broadcast") }
-        case .softmax:
-            return [try shape(0)]
+        case .softmax(let axis):
+            let x = try shape(0)
+            let a = ReferenceDataMovement.normalizedAxis(axis, rank: x.count)
+            guard a >= 0, a < x.count else { throw invalid("axis \(axis) out of range for rank \(x.count)") }
+            return [x]
         case .concat(let axis):
             let first = try shape(0)
             let a = ReferenceDataMovement.normalizedAxis(axis, rank: first.count)

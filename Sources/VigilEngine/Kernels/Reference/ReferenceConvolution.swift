@@ -1,6 +1,19 @@
 /// Naive convolutions on logical tensors: the oracle for the fast kernels.
 /// They compute in NCHW; NHWC inputs are transposed in and out.
 enum ReferenceConvolution {
+    /// Attributes must agree with the weights (ONNX: kernel_shape is W's spatial shape); strides
+    /// and dilations are divisors and steps, so positive; a bias has one value per output channel.
+    static func checkGeometry(_ op: String, kernel: (h: Int, w: Int), weights: (Int, Int), strides: (h: Int, w: Int),
+                              dilations: (h: Int, w: Int), bias: Tensor?, channels: Int) throws {
+        guard kernel.h == weights.0, kernel.w == weights.1, kernel.h > 0, kernel.w > 0 else {
+            throw ReferenceError.invalid("\(op) kernel \(kernel) does not match weights \(weights)")
+        }
+        guard min(strides.h, strides.w, dilations.h, dilations.w) > 0 else {
+            throw ReferenceError.invalid("\(op) strides \(strides) and dilations \(dilations) must be positive")
+        }
+        if let bias, bias.count != channels { throw ReferenceError.invalid("\(op) bias has \(bias.count) values for \(channels) channels") }
+    }
+
     static func toNCHW(_ x: Tensor, _ layout: SpatialLayout) -> Tensor {
         layout == .nchw ? x : ReferenceDataMovement.transpose(x, perm: [0, 3, 1, 2])
     }
@@ -11,14 +24,15 @@ enum ReferenceConvolution {
 
     /// input: X `[N, C, H, W]` (or NHWC per `layout`), W `[Cout, Cin/g, KH, KW]`, B `[Cout]`.
     static func conv2D(_ input: Tensor, weights: Tensor, bias: Tensor?, _ a: Conv2DAttributes) throws -> Tensor {
+        guard input.rank == 4, weights.rank == 4 else { throw ReferenceError.invalid("Conv needs 4-D input and weights") }
         let x = toNCHW(input, a.layout)
-        guard x.rank == 4, weights.rank == 4 else { throw ReferenceError.invalid("Conv needs 4-D input and weights") }
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (co, cig, kh, kw) = (weights.shape[0], weights.shape[1], weights.shape[2], weights.shape[3])
         let g = a.groups
         guard g > 0, c == cig * g, co % g == 0 else {
             throw ReferenceError.invalid("Conv input channels \(c) do not match weights \(weights.shape) with \(g) groups")
         }
+        try checkGeometry("Conv", kernel: a.kernel, weights: (kh, kw), strides: a.strides, dilations: a.dilations, bias: bias, channels: co)
         let (padTop, padBottom) = a.padding.resolve(axis: 0, inputSize: h, kernel: kh, stride: a.strides.h, dilation: a.dilations.h)
         let (padLeft, padRight) = a.padding.resolve(axis: 1, inputSize: w, kernel: kw, stride: a.strides.w, dilation: a.dilations.w)
         let oh = (h + padTop + padBottom - (kh - 1) * a.dilations.h - 1) / a.strides.h + 1
@@ -55,12 +69,16 @@ enum ReferenceConvolution {
 
     /// input: X `[N, Cin, H, W]` (or NHWC), W `[Cin, Cout/g, KH, KW]`, B `[Cout]`.
     static func convTranspose2D(_ input: Tensor, weights: Tensor, bias: Tensor?, _ a: ConvTranspose2DAttributes) throws -> Tensor {
+        guard input.rank == 4, weights.rank == 4 else { throw ReferenceError.invalid("ConvTranspose needs 4-D input and weights") }
         let x = toNCHW(input, a.layout)
-        guard x.rank == 4, weights.rank == 4 else { throw ReferenceError.invalid("ConvTranspose needs 4-D input and weights") }
         let (n, ci, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (wci, cog, kh, kw) = (weights.shape[0], weights.shape[1], weights.shape[2], weights.shape[3])
         let g = a.groups
         guard g > 0, wci == ci, ci % g == 0 else { throw ReferenceError.invalid("ConvTranspose channels \(ci) do not match weights \(weights.shape)") }
+        try checkGeometry("ConvTranspose", kernel: a.kernel, weights: (kh, kw), strides: a.strides, dilations: a.dilations, bias: bias, channels: cog * g)
+        guard min(a.pads.top, a.pads.left, a.pads.bottom, a.pads.right, a.outputPadding.h, a.outputPadding.w) >= 0 else {
+            throw ReferenceError.invalid("ConvTranspose pads \(a.pads) and output padding \(a.outputPadding) must not be negative")
+        }
         let co = cog * g
         let cig = ci / g
         let fullH = (h - 1) * a.strides.h + (kh - 1) * a.dilations.h + 1 + a.outputPadding.h

@@ -5,6 +5,26 @@ enum ReferenceDataMovement {
     /// Normalises a possibly negative axis against `rank`.
     static func normalizedAxis(_ axis: Int, rank: Int) -> Int { axis < 0 ? axis + rank : axis }
 
+    /// `axis` normalised and checked to lie in `0..<rank`: attributes come from model files.
+    static func checkedAxis(_ axis: Int, rank: Int, _ op: String) throws -> Int {
+        let a = normalizedAxis(axis, rank: rank)
+        guard a >= 0, a < rank else { throw ReferenceError.invalid("\(op) axis \(axis) is out of range for rank \(rank)") }
+        return a
+    }
+
+    /// Element count of a shape a model asks for, refused when negative or absurd (the
+    /// planner's limit) so a corrupt constant cannot make the interpreter allocate petabytes.
+    @discardableResult
+    static func checkedCount(_ shape: [Int], _ op: String) throws -> Int {
+        var count = 1, overflow = false
+        for d in shape {
+            guard d >= 0 else { throw ReferenceError.invalid("\(op) shape \(shape) has a negative dimension") }
+            (count, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow, count <= ShapeInference.maximumElements else { throw ReferenceError.invalid("\(op) shape \(shape) is too large") }
+        }
+        return count
+    }
+
     /// Builds a tensor of `shape` whose element i is `source`'s element `indices[i]`.
     static func gather(_ source: Tensor, indices: [Int], shape: [Int]) -> Tensor {
         switch source.storage {
@@ -46,7 +66,7 @@ enum ReferenceDataMovement {
 
     static func concat(_ inputs: [Tensor], axis rawAxis: Int) throws -> Tensor {
         guard let first = inputs.first else { throw ReferenceError.invalid("Concat needs inputs") }
-        let axis = normalizedAxis(rawAxis, rank: first.rank)
+        let axis = try checkedAxis(rawAxis, rank: first.rank, "Concat")
         var outShape = first.shape
         outShape[axis] = 0
         for input in inputs {
@@ -77,7 +97,7 @@ enum ReferenceDataMovement {
     }
 
     static func split(_ input: Tensor, axis rawAxis: Int, sizes: [Int]) throws -> [Tensor] {
-        let axis = normalizedAxis(rawAxis, rank: input.rank)
+        let axis = try checkedAxis(rawAxis, rank: input.rank, "Split")
         guard sizes.reduce(0, +) == input.shape[axis], sizes.allSatisfy({ $0 >= 0 })
         else { throw ReferenceError.invalid("Split sizes \(sizes) do not sum to \(input.shape[axis])") }
         var start = 0
@@ -137,7 +157,7 @@ enum ReferenceDataMovement {
     }
 
     static func gatherAlongAxis(_ data: Tensor, indices: Tensor, axis rawAxis: Int) throws -> Tensor {
-        let axis = normalizedAxis(rawAxis, rank: data.rank)
+        let axis = try checkedAxis(rawAxis, rank: data.rank, "Gather")
         let dim = data.shape[axis]
         let idx = try indices.ints.map { raw -> Int in
             let i = Int(raw) < 0 ? Int(raw) + dim : Int(raw)
@@ -183,7 +203,9 @@ enum ReferenceDataMovement {
     }
 
     static func expand(_ input: Tensor, shape: [Int]) throws -> Tensor {
+        try checkedCount(shape, "Expand")
         let outShape = try broadcastShape(input.shape, shape)
+        try checkedCount(outShape, "Expand")
         return gather(input, indices: broadcastIndices(from: input.shape, to: outShape), shape: outShape)
     }
 
@@ -192,6 +214,7 @@ enum ReferenceDataMovement {
         guard pads.count == 2 * rank else { throw ReferenceError.invalid("Pad needs \(2 * rank) pads, got \(pads.count)") }
         let outShape = (0..<rank).map { input.shape[$0] + pads[$0] + pads[$0 + rank] }
         guard outShape.allSatisfy({ $0 >= 0 }) else { throw ReferenceError.invalid("Pad \(pads) makes a negative shape") }
+        try checkedCount(outShape, "Pad")
         let values = input.floats
         let strides = input.shape.stridesRowMajor
         var out = [Float](); out.reserveCapacity(outShape.reduce(1, *))
@@ -222,7 +245,7 @@ enum ReferenceDataMovement {
 
     /// DepthToSpace on a logical NHWC tensor (TFLite layout).
     static func depthToSpaceNHWC(_ input: Tensor, blockSize b: Int, columnRowDepth: Bool) throws -> Tensor {
-        guard input.rank == 4, input.shape[3] % (b * b) == 0 else { throw ReferenceError.invalid("DepthToSpace needs NHWC with C divisible by \(b * b)") }
+        guard b > 0, input.rank == 4, input.shape[3] % (b * b) == 0 else { throw ReferenceError.invalid("DepthToSpace needs NHWC with C divisible by \(b * b)") }
         let (n, h, w, c) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let oc = c / (b * b)
         let outShape = [n, h * b, w * b, oc]

@@ -71,6 +71,7 @@ enum ReferenceElementwise {
     /// input: X with channels on axis 1 (NCHW) or last (NHWC); parameters `[C]`.
     static func batchNormalization(_ x: Tensor, scale: Tensor, bias: Tensor, mean: Tensor, variance: Tensor,
                                    epsilon: Float, layout: SpatialLayout) throws -> Tensor {
+        guard x.rank >= 1 else { throw ReferenceError.invalid("BatchNormalization needs at least a 1-D input") }
         let channelAxis = layout == .nchw ? min(1, x.rank - 1) : x.rank - 1
         let c = x.shape[channelAxis]
         guard [scale, bias, mean, variance].allSatisfy({ $0.count == c }) else {

@@ -35,6 +35,9 @@ enum ReferenceMatrix {
         var product = try matMul(ta, tb)
         var values = product.floats.map { $0 * alpha }
         if let c {
+            guard (try? ReferenceDataMovement.broadcastShape(c.shape, product.shape)) == product.shape else {
+                throw ReferenceError.invalid("Gemm C \(c.shape) does not broadcast to \(product.shape)")
+            }
             let ic = ReferenceDataMovement.broadcastIndices(from: c.shape, to: product.shape)
             let cv = c.floats
             for i in 0..<values.count { values[i] += beta * cv[ic[i]] }

@@ -10,8 +10,11 @@ enum ReferencePooling {
     }
 
     static func pool(_ input: Tensor, _ a: Pool2DAttributes, isMax: Bool) throws -> Tensor {
+        guard input.rank == 4 else { throw ReferenceError.invalid("pooling needs a 4-D input") }
+        guard min(a.kernel.h, a.kernel.w, a.strides.h, a.strides.w) > 0 else {
+            throw ReferenceError.invalid("pooling kernel \(a.kernel) and strides \(a.strides) must be positive")
+        }
         let x = ReferenceConvolution.toNCHW(input, a.layout)
-        guard x.rank == 4 else { throw ReferenceError.invalid("pooling needs a 4-D input") }
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (pt, pb) = a.padding.resolve(axis: 0, inputSize: h, kernel: a.kernel.h, stride: a.strides.h, dilation: 1)
         let (pl, pr) = a.padding.resolve(axis: 1, inputSize: w, kernel: a.kernel.w, stride: a.strides.w, dilation: 1)
@@ -49,8 +52,8 @@ enum ReferencePooling {
     }
 
     static func globalAveragePool(_ input: Tensor, layout: SpatialLayout) throws -> Tensor {
+        guard layout == .nchw ? input.rank >= 3 : input.rank == 4 else { throw ReferenceError.invalid("GlobalAveragePool needs a spatial input") }
         let x = ReferenceConvolution.toNCHW(input, layout)
-        guard x.rank >= 3 else { throw ReferenceError.invalid("GlobalAveragePool needs a spatial input") }
         return ReferenceConvolution.fromNCHW(try reduceMean(x, axes: Array(2..<x.rank), keepDims: true), layout)
     }
 

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import VigilEngine
+import VigilMedia
+import VigilPipeline
+import VigilVision
+
+/// Options shared by `detect` and `segment`.
+struct PerceptionOptions: ParsableArguments {
+    @Argument(help: "Video file.")
+    var input: String
+
+    @Option(help: "Model short name from Models/ (see `vigil models`) or a model file path with a JSON sidecar beside it.")
+    var model: String?
+
+    @Option(help: "Write JSON Lines here instead of standard output.")
+    var output: String?
+
+    @Option(help: "Stop after this many frames.")
+    var maxFrames: Int?
+
+    @Option(help: "Threads per inference kernel.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Directory holding the model sidecars (default: ./Models, then the one beside the executable).")
+    var modelsDirectory: String?
+
+    func validate() throws {
+        if let maxFrames, maxFrames < 1 { throw ValidationError("--max-frames must be at least 1") }
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+}
+
+/// Runs decode → preprocess → inference → postprocess → JSON Lines over a video file and
+/// prints the latency summary on stderr.
+func runPerception(_ options: PerceptionOptions, defaultModel: String, tasks: Set<String>) throws {
+    let (metadata, modelPath) = try resolveModel(options.model ?? defaultModel, directory: options.modelsDirectory)
+    guard tasks.contains(metadata.task) else {
+        throw ValidationError("model '\(metadata.shortName)' is a \(metadata.task) model; use `vigil \(metadata.task == "segmentation" ? "segment" : "detect")`")
+    }
+    let video = try VideoFileSource(path: options.input)
+    let graph = try ModelLoader.load(path: modelPath)
+    let shape = PerceptionPipeline.inputShape(for: metadata, sourceWidth: video.width, sourceHeight: video.height)
+    let inputName = metadata.input.name ?? graph.inputDescriptions.first?.name ?? ""
+    let session = try InferenceSession(graph: graph, inputShapes: [inputName: shape], threads: options.threads)
+    var expected = video.declaredFrameCount
+    if let limit = options.maxFrames { expected = min(expected ?? limit, limit) }
+    let writer = try options.output.map { try JSONLinesWriter(path: $0) } ?? JSONLinesWriter.standardOutput()
+    let report = try PerceptionPipeline.make(video: video, metadata: metadata, session: session, maxFrames: options.maxFrames)
+        .run(into: ProgressSink(writer, total: expected))
+    printSummary(report, model: metadata.shortName, input: options.input)
+}
+
+func printSummary(_ report: PipelineReport, model: String, input: String) {
+    var text = String(format: "vigil: %d frames of %@ with model '%@' in %.2f s: %.1f fps\n",
+                      report.delivered, (input as NSString).lastPathComponent, model, report.milliseconds / 1000, report.throughput)
+    if report.totalDropped > 0 { text += "dropped: \(report.dropped)\n" }
+    text += "stage        p50 ms    p90 ms    p99 ms    max ms\n"
+    for s in report.latency.summaries {
+        text += s.stage.padding(toLength: 12, withPad: " ", startingAt: 0)
+            + String(format: "%7.2f   %7.2f   %7.2f   %7.2f\n", s.p50, s.p90, s.p99, s.max)
+    }
+    FileHandle.standardError.write(Data(text.utf8))
+}
+
+/// A model short name from the sidecar catalogue, or a model path with a sidecar beside it.
+func resolveModel(_ name: String, directory: String?) throws -> (ModelMetadata, String) {
+    if name.contains("/") || name.hasSuffix(".onnx") || name.hasSuffix(".tflite") {
+        return (try ModelMetadata.load(forModel: name), name)
+    }
+    let found = try ModelMetadata.find(name, directory: directory ?? defaultModelsDirectory())
+    return (found.metadata, found.modelPath)
+}
+
+/// ./Models when run from the repository, else the Models/ the executable was built beside.
+func defaultModelsDirectory() -> String {
+    let local = FileManager.default.currentDirectoryPath + "/Models"
+    if FileManager.default.fileExists(atPath: local) { return local }
+    var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = url.appendingPathComponent("Models").path
+        if FileManager.default.fileExists(atPath: candidate) { return candidate }
+        url.deleteLastPathComponent()
+    }
+    return local
+}
+
+struct Detect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Detect objects in every frame of a video: JSON Lines with boxes and per-stage latency.")
+    @OptionGroup var options: PerceptionOptions
+    func run() throws { try runPerception(options, defaultModel: "face", tasks: ["detection", "text"]) }
+}
+
+struct Segment: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Segment every frame of a video: JSON Lines with run-length masks and per-stage latency.")
+    @OptionGroup var options: PerceptionOptions
+    func run() throws { try runPerception(options, defaultModel: "selfie", tasks: ["segmentation"]) }
+}
+
+struct ModelList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "models", abstract: "List the models Vigil knows by short name.")
+    @Option(help: "Directory holding the model sidecars.")
+    var modelsDirectory: String?
+    func run() throws {
+        for entry in try ModelMetadata.catalog(directory: modelsDirectory ?? defaultModelsDirectory()) {
+            let m = entry.metadata
+            print(m.shortName.padding(toLength: 10, withPad: " ", startingAt: 0) + m.task.padding(toLength: 14, withPad: " ", startingAt: 0) + m.modelFile)
+        }
+    }
+}

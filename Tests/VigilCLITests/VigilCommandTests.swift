@@ -1,0 +1,151 @@
+import Foundation
+import XCTest
+import _TestSupport
+
+/// Runs the built `vigil` binary on the shipped sample and on broken inputs, as a user would.
+final class VigilCommandTests: XCTestCase {
+    struct Outcome { var status: Int32; var stdout: String; var stderr: String }
+
+    /// The `vigil` executable next to this test bundle (swift build --build-tests builds both).
+    var binary: String {
+        let testBundle = Bundle(for: VigilCommandTests.self).bundleURL.deletingLastPathComponent()
+        let beside = testBundle.appendingPathComponent("vigil").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        return PackagePaths.path(".build/debug/vigil")
+    }
+
+    func run(_ arguments: [String], timeout: TimeInterval = 120) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = PackagePaths.root()
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read while it runs so a full pipe cannot stall it.
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { process.terminate(); XCTFail("vigil \(arguments) did not finish in \(timeout) s") }
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    func temporaryFile(_ name: String) -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-cli-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory.appendingPathComponent(name).path
+    }
+
+    func decodeLines(_ text: String) throws -> [[String: Any]] {
+        try text.split(separator: "\n").map { line in
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not a JSON object: \(line)")
+        }
+    }
+
+    func testDetectFindsTheFaceInEveryFrameOfTheSample() throws {
+        let result = try run(["detect", "Samples/carphone.mp4"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = try decodeLines(result.stdout)
+        XCTAssertEqual(lines.count, 120, "one line per frame")
+        var framesWithFace = 0
+        for (index, line) in lines.enumerated() {
+            XCTAssertEqual(line["frame"] as? Int, index)
+            XCTAssertNotNil(line["pts"] as? Double)
+            let latency = try XCTUnwrap(line["latency_ms"] as? [String: Double])
+            for key in ["decode", "preprocess", "inference", "postprocess", "end_to_end"] { XCTAssertNotNil(latency[key], key) }
+            let detections = try XCTUnwrap(line["detections"] as? [[String: Any]])
+            for d in detections {
+                let box = try XCTUnwrap(d["box"] as? [Double])
+                XCTAssertEqual(box.count, 4)
+                XCTAssert(box[0] >= 0 && box[1] >= 0 && box[2] <= 176 && box[3] <= 144 && box[0] < box[2] && box[1] < box[3], "box \(box) outside the 176x144 frame")
+            }
+            if detections.contains(where: { ($0["label"] as? String) == "face" && (($0["score"] as? Double) ?? 0) > 0.5 }) { framesWithFace += 1 }
+        }
+        // The man's face is visible throughout the clip.
+        XCTAssertGreaterThanOrEqual(framesWithFace, 110)
+        XCTAssertTrue(result.stderr.contains("120 frames"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("p99"), "latency summary missing: \(result.stderr)")
+    }
+
+    func testMaxFramesAndOutputFile() throws {
+        let path = temporaryFile("out.jsonl")
+        let result = try run(["detect", "Samples/carphone.mp4", "--max-frames", "7", "--output", path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "")
+        XCTAssertEqual(try decodeLines(try String(contentsOfFile: path, encoding: .utf8)).count, 7)
+    }
+
+    func assertCleanFailure(_ arguments: [String], mentions needle: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try run(arguments)
+        XCTAssertNotEqual(result.status, 0, "expected failure", file: file, line: line)
+        let lines = result.stderr.split(separator: "\n").filter { !$0.isEmpty }
+        XCTAssertEqual(lines.count, 1, "one-line error expected, got: \(result.stderr)", file: file, line: line)
+        XCTAssertTrue(result.stderr.contains(needle), "error should mention \(needle): \(result.stderr)", file: file, line: line)
+    }
+
+    func testMissingFile() throws {
+        try assertCleanFailure(["detect", "/nonexistent/clip.mp4"], mentions: "/nonexistent/clip.mp4")
+    }
+
+    func testTextFileNamedMP4() throws {
+        let path = temporaryFile("notes.mp4")
+        try "this is not a video\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try assertCleanFailure(["detect", path], mentions: "notes.mp4")
+    }
+
+    func testRandomBytes() throws {
+        let path = temporaryFile("noise.mp4")
+        var generator = SeededGenerator(seed: 7)
+        try Data((0..<65536).map { _ in UInt8.random(in: 0...255, using: &generator) }).write(to: URL(fileURLWithPath: path))
+        try assertCleanFailure(["detect", path], mentions: "noise.mp4")
+    }
+
+    func testAudioOnlyFile() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ffmpeg") else { throw XCTSkip("ffmpeg is not installed") }
+        let path = temporaryFile("tone.m4a")
+        let ffmpeg = Process()
+        ffmpeg.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        ffmpeg.arguments = ["-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=1", path]
+        try ffmpeg.run(); ffmpeg.waitUntilExit()
+        try assertCleanFailure(["detect", path], mentions: "tone.m4a")
+    }
+
+    /// A file cut in half: the frames before the damage are written, then a clean end.
+    func testTruncatedFileKeepsFramesBeforeTheDamage() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ffmpeg") else { throw XCTSkip("ffmpeg is not installed") }
+        // The sample keeps its index at the end; move it to the front so a cut file stays readable.
+        let whole = temporaryFile("faststart.mp4")
+        let ffmpeg = Process()
+        ffmpeg.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        ffmpeg.arguments = ["-v", "error", "-i", PackagePaths.path("Samples/carphone.mp4"), "-c", "copy", "-movflags", "+faststart", whole]
+        try ffmpeg.run(); ffmpeg.waitUntilExit()
+        let data = try Data(contentsOf: URL(fileURLWithPath: whole))
+        let cut = temporaryFile("truncated.mp4")
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: cut))
+        let result = try run(["detect", cut])
+        let lines = try decodeLines(result.stdout)
+        XCTAssertGreaterThan(lines.count, 20, result.stderr)
+        XCTAssertLessThan(lines.count, 120)
+    }
+
+    func testCutWithIndexAtTheEndFailsClearly() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: PackagePaths.path("Samples/carphone.mp4")))
+        let cut = temporaryFile("cut.mp4")
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: cut))
+        try assertCleanFailure(["detect", cut], mentions: "cut.mp4")
+    }
+
+    func testUnknownModelNameListsTheKnownOnes() throws {
+        try assertCleanFailure(["detect", "Samples/carphone.mp4", "--model", "unicorn"], mentions: "unicorn")
+    }
+
+    func testMalformedModelFile() throws {
+        let path = temporaryFile("broken.onnx")
+        try Data("definitely not protobuf".utf8).write(to: URL(fileURLWithPath: path))
+        let result = try run(["infer", path, "--input", "Tests/VigilEngineTests/Fixtures/ppocr_det_v4/input.npy", "--output", temporaryFile("o.npy")])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("ONNX"), result.stderr)
+    }
+}
