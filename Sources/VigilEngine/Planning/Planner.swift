@@ -63,6 +63,15 @@ struct Planner {
                     return n
                 }
             }
+            // Bound caller-given shapes the way ShapeInference bounds computed ones.
+            var elements = 1
+            for d in shape {
+                let (product, overflow) = elements.multipliedReportingOverflow(by: d)
+                guard d > 0, !overflow, product <= 1 << 32 else {
+                    throw EngineError.inputShapeMismatch(name: info.name, expected: "positive dimensions with at most 2^32 elements", got: shape)
+                }
+                elements = product
+            }
             valueIndex[id] = addValue(name: info.name, shape: shape, perm: Self.identity(shape.count))
         }
         for node in graph.nodes { try planNode(node) }

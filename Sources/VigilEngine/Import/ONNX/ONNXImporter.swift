@@ -181,10 +181,12 @@ enum ONNXTensorReader {
 
     static func tensor(_ proto: Onnx_TensorProto) throws -> Tensor {
         let shape = proto.dims.map { Int($0) }
-        guard shape.allSatisfy({ $0 >= 0 && $0 < (1 << 31) }) else {
+        // Dims like [2^30, 2^30, 16] wrap the product to 0 and would match empty data.
+        var count = 1, overflow = false
+        for d in shape where !overflow { (count, overflow) = count.multipliedReportingOverflow(by: max(d, 0)) }
+        guard shape.allSatisfy({ $0 >= 0 && $0 < (1 << 31) }), !overflow, count < (1 << 40) else {
             throw EngineError.malformedModel(format: "ONNX", reason: "tensor '\(proto.name)' has invalid dims \(proto.dims)")
         }
-        let count = shape.reduce(1, *)
         if proto.dataLocation == .external {
             throw EngineError.malformedModel(format: "ONNX", reason: "tensor '\(proto.name)' uses external data, which Vigil does not load; re-export with weights inside the model")
         }
