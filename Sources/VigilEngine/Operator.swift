@@ -32,6 +32,8 @@ public enum Activation: Sendable, Equatable {
 /// Element-wise binary operators with NumPy broadcasting.
 public enum BinaryOperator: Sendable, Equatable {
     case add, sub, mul, div, pow, max, min
+    /// `a` where `a ≥ 0`, else `a · b` (PRelu with `b` the slope).
+    case prelu
 }
 
 /// How a spatial operator pads its input.

@@ -50,14 +50,15 @@ final class Conv2DKernel: @unchecked Sendable {
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let pixels = g.batch * g.outputHeight * g.outputWidth
         if isPointwise {
-            parallelChunks(pixels, threads: threads, minimumChunk: 24) { range in
+            parallelChunks(pixels, threads: threads, minimumChunk: 24, work: pixels * g.inputChannels * g.outputChannels) { range in
                 GEMM.multiply(rows: range, a: input, lda: g.inputChannels, b: weights[0], bias: bias,
                               c: output, ldc: g.outputChannels, activation: activation)
             }
             return
         }
         let tiles = (pixels + tileRows - 1) / tileRows
-        let chunks = max(1, min(threads, tiles))
+        let work = pixels * patchSize * g.outputChannelsPerGroup * g.groups
+        let chunks = work < minimumParallelWork ? 1 : max(1, min(threads, tiles))
         parallelChunks(chunks, threads: chunks) { chunkRange in
             for chunk in chunkRange {
                 let patch = scratch + chunk * tileRows * patchSize

@@ -62,10 +62,10 @@ final class ConvTranspose2DKernel: @unchecked Sendable {
         let taps = a.kernel.h * a.kernel.w
         let width = taps * cout
         let input = UncheckedSendable(input), columnsPointer = UncheckedSendable(columns), out = UncheckedSendable(output)
-        parallelChunks(n * h * w, threads: threads, minimumChunk: 24) { range in
+        parallelChunks(n * h * w, threads: threads, minimumChunk: 24, work: n * h * w * cin * packed.n) { range in
             GEMM.multiply(rows: range, a: input.value, lda: self.cin, b: packed, bias: nil, c: columnsPointer.value, ldc: width, activation: .identity)
         }
-        parallelChunks(n * oh, threads: threads) { range in
+        parallelChunks(n * oh, threads: threads, work: n * oh * ow * cout * a.kernel.h * a.kernel.w) { range in
             for row in range {
                 let b = row / self.oh, oy = row % self.oh
                 for ox in 0..<self.ow {
@@ -93,7 +93,7 @@ final class ConvTranspose2DKernel: @unchecked Sendable {
 
     func runDirect(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let cog = cout / a.groups, cig = cin / a.groups
-        parallelChunks(n * oh, threads: threads) { range in
+        parallelChunks(n * oh, threads: threads, work: n * oh * ow * cout * a.kernel.h * a.kernel.w) { range in
             for row in range {
                 let b = row / self.oh, oy = row % self.oh
                 for ox in 0..<self.ow {

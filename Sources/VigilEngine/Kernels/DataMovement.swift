@@ -40,3 +40,41 @@ enum DataMovement {
         }
     }
 }
+
+/// Constant padding over physical shapes: fill, then copy each innermost row into place.
+struct PadKernel {
+    let inputShape: [Int]
+    let outputShape: [Int]
+    let before: [Int]
+    let value: Float
+
+    /// - before, after: pads per physical axis (non-negative).
+    init(inputShape: [Int], before: [Int], after: [Int], value: Float) {
+        self.inputShape = inputShape
+        self.before = before
+        self.value = value
+        outputShape = (0..<inputShape.count).map { inputShape[$0] + before[$0] + after[$0] }
+    }
+
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let rank = inputShape.count
+        output.update(repeating: value, count: outputShape.reduce(1, *))
+        guard rank > 0, !inputShape.contains(0) else { return }
+        let outStrides = outputShape.stridesRowMajor
+        let inner = inputShape[rank - 1]
+        let rows = inputShape.reduce(1, *) / inner
+        var index = [Int](repeating: 0, count: rank)
+        for row in 0..<rows {
+            var offset = before[rank - 1]
+            for axis in 0..<(rank - 1) { offset += (index[axis] + before[axis]) * outStrides[axis] }
+            (output + offset).update(from: input + row * inner, count: inner)
+            var axis = rank - 2
+            while axis >= 0 {
+                index[axis] += 1
+                if index[axis] < inputShape[axis] { break }
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+    }
+}

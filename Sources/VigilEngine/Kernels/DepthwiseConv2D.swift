@@ -35,44 +35,75 @@ final class DepthwiseConv2DKernel: @unchecked Sendable {
     /// input: `[N, H, W, C]`; output: `[N, OH, OW, C]`.
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let rows = g.batch * g.outputHeight
-        parallelChunks(rows, threads: threads) { range in
+        parallelChunks(rows, threads: threads, work: rows * g.outputWidth * g.outputChannels * g.kernelHeight * g.kernelWidth) { range in
             for row in range { self.runRow(row, input: input, output: output) }
         }
     }
 
+    /// Taps of one kernel axis that land inside the input: `lo..<hi` for window origin `origin`.
+    @inline(__always)
+    static func validTaps(origin: Int, kernel: Int, dilation: Int, size: Int) -> (Int, Int) {
+        let lo = origin < 0 ? min(kernel, (-origin + dilation - 1) / dilation) : 0
+        let hi = max(lo, min(kernel, (size - origin + dilation - 1) / dilation))
+        return (lo, hi)
+    }
+
+    /// One output row. The valid tap ranges are computed per row and column, so the inner
+    /// loops carry no bounds checks; channels go 16, then 8 at a time in registers.
     @inline(__always)
     func runRow(_ row: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let c = g.inputChannels
         let n = row / g.outputHeight, oy = row % g.outputHeight
-        let inRaw = UnsafeRawPointer(input), wRaw = UnsafeRawPointer(weights), bRaw = UnsafeRawPointer(bias)
+        let iy0 = oy * g.strideH - g.padTop
+        let (kyLo, kyHi) = Self.validTaps(origin: iy0, kernel: g.kernelHeight, dilation: g.dilationH, size: g.inputHeight)
+        let inRaw = UnsafeRawPointer(input + n * g.inputHeight * g.inputWidth * c)
+        let wRaw = UnsafeRawPointer(weights), bRaw = UnsafeRawPointer(bias)
+        let rowStride = g.inputWidth * c * 4, kw = g.kernelWidth
         for ox in 0..<g.outputWidth {
+            let ix0 = ox * g.strideW - g.padLeft
+            let (kxLo, kxHi) = Self.validTaps(origin: ix0, kernel: kw, dilation: g.dilationW, size: g.inputWidth)
             let out = output + ((n * g.outputHeight + oy) * g.outputWidth + ox) * c
+            let outRaw = UnsafeMutableRawPointer(out)
             var ch = 0
-            while ch + 8 <= c {
-                var acc = bRaw.loadUnaligned(fromByteOffset: ch * 4, as: SIMD8<Float>.self)
-                for ky in 0..<g.kernelHeight {
-                    let iy = oy * g.strideH - g.padTop + ky * g.dilationH
-                    if iy < 0 || iy >= g.inputHeight { continue }
-                    for kx in 0..<g.kernelWidth {
-                        let ix = ox * g.strideW - g.padLeft + kx * g.dilationW
-                        if ix < 0 || ix >= g.inputWidth { continue }
-                        let x = inRaw.loadUnaligned(fromByteOffset: (((n * g.inputHeight + iy) * g.inputWidth + ix) * c + ch) * 4, as: SIMD8<Float>.self)
-                        let w = wRaw.loadUnaligned(fromByteOffset: ((ky * g.kernelWidth + kx) * c + ch) * 4, as: SIMD8<Float>.self)
-                        acc.addProduct(x, w)
+            while ch + 16 <= c {
+                var acc0 = bRaw.loadUnaligned(fromByteOffset: ch * 4, as: SIMD8<Float>.self)
+                var acc1 = bRaw.loadUnaligned(fromByteOffset: ch * 4 + 32, as: SIMD8<Float>.self)
+                for ky in kyLo..<kyHi {
+                    let inRow = (iy0 + ky * g.dilationH) * rowStride + ch * 4
+                    let wRow = (ky * kw) * c * 4 + ch * 4
+                    for kx in kxLo..<kxHi {
+                        let xOffset = inRow + (ix0 + kx * g.dilationW) * c * 4
+                        let wOffset = wRow + kx * c * 4
+                        acc0.addProduct(inRaw.loadUnaligned(fromByteOffset: xOffset, as: SIMD8<Float>.self),
+                                        wRaw.loadUnaligned(fromByteOffset: wOffset, as: SIMD8<Float>.self))
+                        acc1.addProduct(inRaw.loadUnaligned(fromByteOffset: xOffset + 32, as: SIMD8<Float>.self),
+                                        wRaw.loadUnaligned(fromByteOffset: wOffset + 32, as: SIMD8<Float>.self))
                     }
                 }
-                UnsafeMutableRawPointer(out + ch).storeBytes(of: acc, as: SIMD8<Float>.self)
+                outRaw.storeBytes(of: acc0, toByteOffset: ch * 4, as: SIMD8<Float>.self)
+                outRaw.storeBytes(of: acc1, toByteOffset: ch * 4 + 32, as: SIMD8<Float>.self)
+                ch += 16
+            }
+            while ch + 8 <= c {
+                var acc = bRaw.loadUnaligned(fromByteOffset: ch * 4, as: SIMD8<Float>.self)
+                for ky in kyLo..<kyHi {
+                    let inRow = (iy0 + ky * g.dilationH) * rowStride + ch * 4
+                    let wRow = (ky * kw) * c * 4 + ch * 4
+                    for kx in kxLo..<kxHi {
+                        acc.addProduct(inRaw.loadUnaligned(fromByteOffset: inRow + (ix0 + kx * g.dilationW) * c * 4, as: SIMD8<Float>.self),
+                                       wRaw.loadUnaligned(fromByteOffset: wRow + kx * c * 4, as: SIMD8<Float>.self))
+                    }
+                }
+                outRaw.storeBytes(of: acc, toByteOffset: ch * 4, as: SIMD8<Float>.self)
                 ch += 8
             }
             while ch < c {
                 var acc = bias[ch]
-                for ky in 0..<g.kernelHeight {
-                    let iy = oy * g.strideH - g.padTop + ky * g.dilationH
-                    if iy < 0 || iy >= g.inputHeight { continue }
-                    for kx in 0..<g.kernelWidth {
-                        let ix = ox * g.strideW - g.padLeft + kx * g.dilationW
-                        if ix < 0 || ix >= g.inputWidth { continue }
-                        acc += input[((n * g.inputHeight + iy) * g.inputWidth + ix) * c + ch] * weights[(ky * g.kernelWidth + kx) * c + ch]
+                for ky in kyLo..<kyHi {
+                    let iy = iy0 + ky * g.dilationH
+                    for kx in kxLo..<kxHi {
+                        let ix = ix0 + kx * g.dilationW
+                        acc += input[((n * g.inputHeight + iy) * g.inputWidth + ix) * c + ch] * weights[(ky * kw + kx) * c + ch]
                     }
                 }
                 out[ch] = acc

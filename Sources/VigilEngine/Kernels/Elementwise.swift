@@ -44,7 +44,7 @@ struct BinaryKernel {
         let inner = shape[shape.count - 1]
         let outer = shape.reduce(1, *) / inner
         let (pa, pb, po) = (UncheckedSendable(a), UncheckedSendable(b), UncheckedSendable(output))
-        parallelChunks(outer, threads: threads, minimumChunk: max(1, 16384 / max(inner, 1))) { range in
+        parallelChunks(outer, threads: threads, minimumChunk: max(1, 16384 / max(inner, 1)), work: outer * inner * 2) { range in
             self.run(rows: range, a: pa.value, b: pb.value, output: po.value)
         }
     }
@@ -85,6 +85,9 @@ struct BinaryKernel {
         case (.mul, 1, 1): vector(a, b, out, count) { $0 * $1 }
         case (.sub, 1, 1): vector(a, b, out, count) { $0 - $1 }
         case (.div, 1, 1): vector(a, b, out, count) { $0 / $1 }
+        case (.prelu, 1, 1): vector(a, b, out, count) { $0.replacing(with: $0 * $1, where: $0 .< 0) }
+        case (.max, 1, 1): vector(a, b, out, count) { pointwiseMax($0, $1) }
+        case (.min, 1, 1): vector(a, b, out, count) { pointwiseMin($0, $1) }
         case (.add, 1, 0): let s = b.pointee; vectorScalar(a, out, count) { $0 + s }
         case (.mul, 1, 0): let s = b.pointee; vectorScalar(a, out, count) { $0 * s }
         case (.sub, 1, 0): let s = b.pointee; vectorScalar(a, out, count) { $0 - s }
@@ -104,6 +107,7 @@ struct BinaryKernel {
         case .pow: return powf(x, y)
         case .max: return max(x, y)
         case .min: return min(x, y)
+        case .prelu: return x >= 0 ? x : x * y
         }
     }
 

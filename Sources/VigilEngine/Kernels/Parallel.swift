@@ -1,10 +1,16 @@
 import Dispatch
 
+/// Below this much work (multiply-adds or element operations) a kernel runs on the calling
+/// thread: waking a Dispatch worker costs tens of microseconds, more than the second core
+/// saves on a small step (measured on the MediaPipe detectors, whose hundred-odd small steps
+/// ran slower on two threads than on one). A spinning worker pool is the planned fix.
+let minimumParallelWork = 1 << 21
+
 /// Splits `count` items into at most `threads` contiguous chunks and runs them concurrently.
-/// Kernels call this; with one thread (or one chunk) the body runs inline.
+/// With one thread, one chunk, or less than `minimumParallelWork` of `work`, the body runs inline.
 @inline(__always)
-func parallelChunks(_ count: Int, threads: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void) {
-    let chunks = max(1, min(threads, count / max(minimumChunk, 1)))
+func parallelChunks(_ count: Int, threads: Int, minimumChunk: Int = 1, work: Int = .max, _ body: (Range<Int>) -> Void) {
+    let chunks = work < minimumParallelWork ? 1 : max(1, min(threads, count / max(minimumChunk, 1)))
     if chunks <= 1 || count <= 1 {
         if count > 0 { body(0..<count) }
         return

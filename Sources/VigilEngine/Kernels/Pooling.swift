@@ -17,7 +17,7 @@ final class Pool2DKernel: @unchecked Sendable {
     }
 
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        parallelChunks(n * oh, threads: threads) { range in
+        parallelChunks(n * oh, threads: threads, work: n * oh * ow * c * kh * kw) { range in
             for row in range {
                 let b = row / self.oh, oy = row % self.oh
                 let y0 = oy * self.sh - self.padTop

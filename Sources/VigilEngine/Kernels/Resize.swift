@@ -28,7 +28,7 @@ final class ResizeKernel: @unchecked Sendable {
     }
 
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        parallelChunks(n * oh, threads: threads) { range in
+        parallelChunks(n * oh, threads: threads, work: n * oh * ow * c * 4) { range in
             for row in range {
                 let b = row / self.oh, oy = row % self.oh
                 let (y0, y1, fy) = self.rows[oy]

@@ -4,6 +4,7 @@ public enum GraphOptimizer {
     public static func optimize(_ graph: Graph) -> Graph {
         var g = graph
         foldBatchNormalization(&g)
+        foldPaddingIntoConvolutions(&g)
         recognizeActivationPatterns(&g)
         fuseActivations(&g)
         removeDeadNodes(&g)
@@ -113,6 +114,33 @@ public enum GraphOptimizer {
                 break
             }
         }
+    }
+
+    /// Zero Pad of H and W only → convolution with explicit padding: the pad becomes part of
+    /// the convolution's window instead of a copy of the whole tensor (TF exports pad this way
+    /// before strided depthwise convolutions).
+    static func foldPaddingIntoConvolutions(_ g: inout Graph) {
+        let consumers = g.consumerCounts()
+        var consumerOf: [ValueID: Int] = [:]
+        for (i, node) in g.nodes.enumerated() { for case let input? in node.inputs { consumerOf[input] = i } }
+        var removed = Set<Int>()
+        for (i, node) in g.nodes.enumerated() {
+            guard case .pad(.constant) = node.op, node.inputs.count >= 2, let x = node.inputs[0], let padsID = node.inputs[1],
+                  let pads = g.constants[padsID]?.ints, pads.count == 8, pads.allSatisfy({ $0 >= 0 }),
+                  (node.inputs.count < 3 || node.inputs[2] == nil || g.constants[node.inputs[2]!]?.floats.first == 0),
+                  let out = node.outputs.first, consumers[out] == 1, !g.outputs.contains(out),
+                  let c = consumerOf[out], g.nodes[c].inputs.first ?? nil == out,
+                  case .conv2D(var a) = g.nodes[c].op, case .explicit(let top, let left, let bottom, let right) = a.padding
+            else { continue }
+            let axes = a.layout.axesNHWC   // logical N, H, W, C
+            let p = pads.map { Int($0) }
+            guard p[axes[0]] == 0, p[axes[3]] == 0, p[4 + axes[0]] == 0, p[4 + axes[3]] == 0 else { continue }
+            a.padding = .explicit(top: top + p[axes[1]], left: left + p[axes[2]], bottom: bottom + p[4 + axes[1]], right: right + p[4 + axes[2]])
+            g.nodes[c].op = .conv2D(a)
+            g.nodes[c].inputs[0] = x
+            removed.insert(i)
+        }
+        g.nodes = g.nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
     }
 
     static func isFoldableConvolution(_ op: Operator) -> Bool {

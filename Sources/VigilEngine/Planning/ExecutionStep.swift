@@ -103,7 +103,7 @@ final class ActivationStep: ExecutionStep {
     }
     func run(_ base: UnsafeMutablePointer<Float>) {
         let (source, destination) = (UncheckedSendable(base + input), UncheckedSendable(base + output))
-        parallelChunks(count, threads: threads, minimumChunk: 16384) { range in
+        parallelChunks(count, threads: threads, minimumChunk: 16384, work: count * 4) { range in
             if source.value != destination.value {
                 (destination.value + range.lowerBound).update(from: source.value + range.lowerBound, count: range.count)
             }
@@ -188,4 +188,13 @@ final class ReferenceStep: ExecutionStep {
             values.withUnsafeBufferPointer { (base + output.offset).update(from: $0.baseAddress!, count: values.count) }
         }
     }
+}
+
+final class PadStep: ExecutionStep {
+    let name: String, input: Int, output: Int
+    let kernel: PadKernel
+    var kind: String { "Pad" }
+    var flops: Int { 0 }
+    init(name: String, input: Int, output: Int, kernel: PadKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
+    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
 }

@@ -301,7 +301,9 @@ struct Planner {
             let out = output(values[x].perm)
             let count = values[x].count
             steps.append(PendingStep(reads: [x], writes: [out]) { v in ActivationStep(name: name, input: v[x].offset, output: v[out].offset, count: count, activation: activation, threads: threads) })
-        case .binary(let op):
+        case .binary, .prelu:
+            var op = BinaryOperator.prelu
+            if case .binary(let b) = node.op { op = b }
             let rank = outShapes[0].count
             // Follow the layout of a computed input of full rank, so NHWC chains stay NHWC.
             let perm = node.inputs.compactMap { $0 }.compactMap { valueIndex[$0] }
@@ -337,6 +339,16 @@ struct Planner {
                     return p
                 }, outer: outer, inner: inner, output: v[out].offset)
             })
+        case .pad(.constant) where x != nil && constant(1)?.ints.allSatisfy({ $0 >= 0 }) == true:
+            // Constant padding runs in the input's own layout: pads are permuted, not the data.
+            let perm = values[x!].perm
+            let rank = perm.count
+            let pads = constant(1)!.ints.map { Int($0) }
+            guard pads.count == 2 * rank else { throw EngineError.invalidNode(op: "Pad", node: name, reason: "\(pads.count) pads for rank \(rank)") }
+            let value = constant(2)?.floats.first ?? 0
+            let out = output(perm)
+            let kernel = PadKernel(inputShape: values[x!].physicalShape, before: perm.map { pads[$0] }, after: perm.map { pads[rank + $0] }, value: value)
+            steps.append(PendingStep(reads: [x!], writes: [out]) { v in PadStep(name: name, input: v[x!].offset, output: v[out].offset, kernel: kernel) })
         case .reshape, .flatten, .squeeze, .unsqueeze, .identity:
             guard let x else { throw EngineError.invalidNode(op: node.op.name, node: name, reason: "missing input") }
             let input = try converted(x, to: Self.identity(values[x].shape.count))

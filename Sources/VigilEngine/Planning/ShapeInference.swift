@@ -114,7 +114,13 @@ enum ShapeInference {
                 guard try shape(i).reduce(1, *) == c else { throw invalid("parameter \(i) has shape \(try shape(i)), expected \(c) channels") }
             }
             return [x]
-        case .activation, .prelu, .identity, .cast:
+        case .prelu:
+            let x = try shape(0)
+            guard let b = try? ReferenceDataMovement.broadcastShape(x, try shape(1)), b == x else {
+                throw invalid("slope \(try shape(1)) does not broadcast to \(x)")
+            }
+            return [x]
+        case .activation, .identity, .cast:
             return [try shape(0)]
         case .binary:
             do { return [try ReferenceDataMovement.broadcastShape(try shape(0), try shape(1))] }

@@ -40,6 +40,7 @@ enum ReferenceElementwise {
                 case .pow: return Int64(clampingToInt64: Float(pow(Double(p), Double(q))))
                 case .max: return max(p, q)
                 case .min: return min(p, q)
+                case .prelu: return p >= 0 ? p : p &* q
                 }
             }
             return Tensor(shape: shape, ints: out)
@@ -55,6 +56,7 @@ enum ReferenceElementwise {
             case .pow: return Foundation.pow(p, q)
             case .max: return max(p, q)
             case .min: return min(p, q)
+            case .prelu: return p >= 0 ? p : p * q
             }
         }
         return Tensor(shape: shape, floats: out)
