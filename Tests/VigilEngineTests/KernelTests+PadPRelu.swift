@@ -1,0 +1,42 @@
+import XCTest
+@testable import VigilEngine
+import _TestSupport
+
+/// Constant Pad (in the input's own layout, and folded into convolutions) and PRelu, against
+/// the reference operators.
+final class PadPReluKernelTests: XCTestCase {
+    func convolved(_ t: inout TestGraph, _ shape: [Int]) -> ValueID {
+        let x = t.input(shape)
+        return t.node(convOp((3, 3), padding: pads(1, 1, 1, 1)), [x, t.constant([shape[1], shape[1], 3, 3]), t.constant([shape[1]])])
+    }
+
+    func testConstantPadAfterConvRunsInChannelsLastLayout() {
+        for (pads, value) in [([0, 0, 1, 2, 0, 0, 3, 0], Float(0)), ([0, 2, 0, 1, 0, 1, 2, 0], 0.5), ([1, 0, 0, 0, 0, 0, 1, 1], -2)] {
+            var t = TestGraph(seed: 31)
+            let y = convolved(&t, [1, 3, 5, 7])
+            let p = t.node(.pad(mode: .constant), [y, t.ints(pads), t.constant(Tensor(shape: [1], floats: [value]))])
+            t.output(p)
+            assertKernelsMatchReference(t, rel: 1e-5, "pad \(pads) value \(value)")
+        }
+    }
+
+    func testZeroPadFoldsIntoTheFollowingConvolution() throws {
+        var t = TestGraph(seed: 32)
+        let x = t.input([1, 4, 9, 8])
+        let p = t.node(.pad(mode: .constant), [x, t.ints([0, 0, 1, 2, 0, 0, 2, 1])])
+        let conv = t.node(convOp((3, 3), strides: (2, 2), groups: 4), [p, t.constant([4, 1, 3, 3]), t.constant([4])])
+        t.output(conv)
+        assertKernelsMatchReference(t, rel: 1e-4, "pad then depthwise stride 2")
+        let optimized = GraphOptimizer.optimize(t.graph)
+        XCTAssertFalse(optimized.nodes.contains { if case .pad = $0.op { return true }; return false }, "Pad should fold into the conv")
+    }
+
+    func testPReluPerChannelAndScalarSlopes() {
+        for slopeShape in [[3, 1, 1], [1], [1, 3, 1, 1]] {
+            var t = TestGraph(seed: 33)
+            let y = convolved(&t, [1, 3, 6, 5])
+            t.output(t.node(.prelu, [y, t.constant(slopeShape)]))
+            assertKernelsMatchReference(t, rel: 1e-5, "prelu slope \(slopeShape)")
+        }
+    }
+}
