@@ -139,3 +139,26 @@ struct BinaryKernel {
         }
     }
 }
+
+/// Softmax over the middle axis of `[outer, axis, inner]` (row-major, identity layout).
+struct SoftmaxKernel {
+    let outer: Int, axis: Int, inner: Int
+
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let base = o * axis * inner + i
+                var maximum = -Float.infinity
+                for d in 0..<axis { maximum = Swift.max(maximum, input[base + d * inner]) }
+                var sum: Float = 0
+                for d in 0..<axis {
+                    let e = expf(input[base + d * inner] - maximum)
+                    output[base + d * inner] = e
+                    sum += e
+                }
+                let scale = 1 / sum
+                for d in 0..<axis { output[base + d * inner] *= scale }
+            }
+        }
+    }
+}

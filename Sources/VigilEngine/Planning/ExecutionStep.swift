@@ -198,3 +198,32 @@ final class PadStep: ExecutionStep {
     init(name: String, input: Int, output: Int, kernel: PadKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
     func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
 }
+
+final class SplitStep: ExecutionStep {
+    let name: String, input: Int, outputs: [(offset: Int, axisSize: Int)], outer: Int, inner: Int
+    var kind: String { "Split" }
+    var flops: Int { 0 }
+    init(name: String, input: Int, outputs: [(offset: Int, axisSize: Int)], outer: Int, inner: Int) {
+        (self.name, self.input, self.outputs, self.outer, self.inner) = (name, input, outputs, outer, inner)
+    }
+    func run(_ base: UnsafeMutablePointer<Float>) {
+        let total = outputs.reduce(0) { $0 + $1.axisSize } * inner
+        for o in 0..<outer {
+            var source = base + input + o * total
+            for output in outputs {
+                let block = output.axisSize * inner
+                (base + output.offset + o * block).update(from: source, count: block)
+                source += block
+            }
+        }
+    }
+}
+
+final class SoftmaxStep: ExecutionStep {
+    let name: String, input: Int, output: Int
+    let kernel: SoftmaxKernel
+    var kind: String { "Softmax" }
+    var flops: Int { 0 }
+    init(name: String, input: Int, output: Int, kernel: SoftmaxKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
+    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
+}

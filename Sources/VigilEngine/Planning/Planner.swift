@@ -349,6 +349,31 @@ struct Planner {
             let out = output(perm)
             let kernel = PadKernel(inputShape: values[x!].physicalShape, before: perm.map { pads[$0] }, after: perm.map { pads[rank + $0] }, value: value)
             steps.append(PendingStep(reads: [x!], writes: [out]) { v in PadStep(name: name, input: v[x!].offset, output: v[out].offset, kernel: kernel) })
+        case .split(let axis) where x != nil:
+            // Split runs in the input's layout: each output is a block copy along the axis.
+            let perm = values[x!].perm
+            let logicalAxis = ReferenceDataMovement.normalizedAxis(axis, rank: perm.count)
+            let physicalAxis = perm.firstIndex(of: logicalAxis)!
+            let physical = values[x!].physicalShape
+            let outer = physical[..<physicalAxis].reduce(1, *), inner = physical[(physicalAxis + 1)...].reduce(1, *)
+            var outs: [(Int, Int)] = []
+            for i in 0..<outShapes.count { outs.append((output(perm, i), outShapes[i][logicalAxis])) }
+            let input = x!
+            steps.append(PendingStep(reads: [input], writes: outs.map(\.0)) { v in
+                SplitStep(name: name, input: v[input].offset, outputs: outs.map { (v[$0.0].offset, $0.1) }, outer: outer, inner: inner)
+            })
+        case .transpose(let perm) where x != nil && !perm.isEmpty:
+            let input = try converted(x!, to: Self.identity(perm.count))
+            let out = output(Self.identity(perm.count))
+            let shape = values[input].shape
+            steps.append(PendingStep(reads: [input], writes: [out]) { v in TransposeStep(name: name, input: v[input].offset, output: v[out].offset, shape: shape, perm: perm) })
+        case .softmax(let axis) where x != nil:
+            let input = try converted(x!, to: Self.identity(values[x!].shape.count))
+            let out = output(Self.identity(outShapes[0].count))
+            let shape = values[input].shape
+            let a = ReferenceDataMovement.normalizedAxis(axis, rank: shape.count)
+            let kernel = SoftmaxKernel(outer: shape[..<a].reduce(1, *), axis: shape[a], inner: shape[(a + 1)...].reduce(1, *))
+            steps.append(PendingStep(reads: [input], writes: [out]) { v in SoftmaxStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
         case .reshape, .flatten, .squeeze, .unsqueeze, .identity:
             guard let x else { throw EngineError.invalidNode(op: node.op.name, node: name, reason: "missing input") }
             let input = try converted(x, to: Self.identity(values[x].shape.count))
