@@ -153,6 +153,9 @@ class Preprocessor:
         if decoder == "av":
             from av.video.reformatter import VideoReformatter
             self.reformatter = VideoReformatter()
+        else:
+            import cv2
+            self.cv2 = cv2
         self.width, self.height = input_size(spec, src_w, src_h)
         self.nchw = spec.get("layout", "NCHW").upper() == "NCHW"
         self.rgb = spec.get("channel_order", "RGB").upper() == "RGB"
@@ -179,8 +182,7 @@ class Preprocessor:
             pixels = self.reformatter.reformat(image, width=self.cw, height=self.ch, format=self.pixel_format,
                                                interpolation="BILINEAR").to_ndarray()
         else:
-            import cv2
-            pixels = cv2.resize(image, (self.cw, self.ch), interpolation=cv2.INTER_LINEAR)  # BGR
+            pixels = self.cv2.resize(image, (self.cw, self.ch), interpolation=self.cv2.INTER_LINEAR)  # BGR
             if self.rgb:
                 pixels = pixels[..., ::-1]
         np.multiply(pixels, self.scale, out=self.window, casting="unsafe")
