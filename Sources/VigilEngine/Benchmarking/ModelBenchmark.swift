@@ -88,8 +88,15 @@ public enum MachineInfo {
         return "\(field("model name") ?? "unknown") (family \(field("cpu family") ?? "?") model \(field("model") ?? "?"), \(isa)\(flags.contains("fma") ? "+FMA" : ""), \(cores) vCPU)"
     }
 
-    /// Peak resident set size of this process so far.
+    /// Peak resident set size of this process so far: `VmHWM` from /proc/self/status, which
+    /// starts afresh at exec (getrusage's ru_maxrss does not: a child started by a large parent
+    /// inherits the parent's peak).
     public static func maxResidentBytes() -> Int {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") {
+            return kilobytes * 1024
+        }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Int(usage.ru_maxrss) * 1024
