@@ -25,6 +25,11 @@ let package = Package(
             pkgConfig: "libavformat libavcodec libswscale libavutil",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]
         ),
+        .systemLibrary(
+            name: "CJPEG",
+            pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg-dev"])]
+        ),
         .target(
             name: "VigilEngine",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
@@ -32,7 +37,7 @@ let package = Package(
         ),
         .target(
             name: "VigilMedia",
-            dependencies: ["CFFmpeg"]
+            dependencies: ["CFFmpeg", "CJPEG"]
         ),
         .target(
             name: "VigilVision",

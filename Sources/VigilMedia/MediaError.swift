@@ -18,6 +18,8 @@ public enum MediaError: Error, CustomStringConvertible, Equatable, Sendable {
     case decodeFailed(path: String, frameIndex: Int, reason: String)
     /// libswscale cannot convert this frame (unsupported pixel format or size).
     case conversionFailed(frameIndex: Int, reason: String)
+    /// An image (e.g. a JPEG snapshot) could not be written: bad dimensions or buffer, or the file cannot be created.
+    case cannotWriteImage(path: String, reason: String)
 
     /// One line: what is wrong, with which file, and what to try.
     public var description: String {
@@ -34,6 +36,8 @@ public enum MediaError: Error, CustomStringConvertible, Equatable, Sendable {
             return "decoding '\(path)' failed at frame \(frameIndex): \(reason) (the file may be truncated or corrupt)"
         case let .conversionFailed(frameIndex, reason):
             return "cannot convert frame \(frameIndex) to RGB: \(reason)"
+        case let .cannotWriteImage(path, reason):
+            return "cannot write image '\(path)': \(reason) (check the directory exists and is writable)"
         }
     }
 }

@@ -10,6 +10,8 @@ public struct ModelInput: Sendable {
     public var values: [Float]
     /// Maps input pixels back to the frame.
     public var transform: InputTransform
+    /// The decoded frame, kept only when the pipeline was made with `keepFrames` (for snapshots).
+    public var frame: VideoFrame? = nil
 }
 
 /// A model's outputs for one frame.
@@ -18,6 +20,8 @@ public struct ModelOutput: Sendable {
     public var pts: Double
     public var outputs: [String: Tensor]
     public var transform: InputTransform
+    /// The decoded frame, when the pipeline keeps frames.
+    public var frame: VideoFrame? = nil
 }
 
 /// What the task head found in one frame, in source pixels: the sink's input.
@@ -27,9 +31,18 @@ public struct FrameResult: Sendable, Equatable {
     public var detections: [Detection]
     /// Masks for segmentation heads, nil for heads that make none.
     public var masks: [RunLengthMask]?
+    /// The decoded frame, when the pipeline was made with `keepFrames` (for `SnapshotSink`);
+    /// nil otherwise. Compared by identity in `==`.
+    public var frame: VideoFrame?
 
-    public init(frameIndex: Int, pts: Double, detections: [Detection], masks: [RunLengthMask]? = nil) {
+    public init(frameIndex: Int, pts: Double, detections: [Detection], masks: [RunLengthMask]? = nil, frame: VideoFrame? = nil) {
         self.frameIndex = frameIndex; self.pts = pts; self.detections = detections; self.masks = masks
+        self.frame = frame
+    }
+
+    public static func == (a: FrameResult, b: FrameResult) -> Bool {
+        a.frameIndex == b.frameIndex && a.pts == b.pts && a.detections == b.detections && a.masks == b.masks
+            && a.frame === b.frame
     }
 }
 
@@ -64,6 +77,8 @@ public struct VideoDecodeStage: SourceStage {
 /// preprocess: resize (letterbox or stretch, as the sidecar says), normalise, lay out.
 public struct PreprocessStage: Stage {
     public let scaler: Scaler
+    /// Carry the decoded frame along in `ModelInput.frame` (for snapshots).
+    public var keepFrames = false
 
     /// - Parameters:
     ///   - input: the sidecar's input description.
@@ -100,7 +115,8 @@ public struct PreprocessStage: Stage {
     public func process(_ frame: VideoFrame) throws -> ModelInput {
         var values = [Float](repeating: 0, count: scaler.outputCount)
         let letterbox = try values.withUnsafeMutableBufferPointer { try scaler.scale(frame, into: $0) }
-        return ModelInput(frameIndex: frame.index, pts: frame.pts, values: values, transform: InputTransform(letterbox))
+        return ModelInput(frameIndex: frame.index, pts: frame.pts, values: values, transform: InputTransform(letterbox),
+                          frame: keepFrames ? frame : nil)
     }
 }
 
@@ -126,7 +142,8 @@ public struct InferenceStage: Stage {
         for (i, output) in outputs.enumerated() {
             tensors[output.name] = Tensor(shape: output.shape, floats: Array(session.outputBuffer(i)))
         }
-        return ModelOutput(frameIndex: input.frameIndex, pts: input.pts, outputs: tensors, transform: input.transform)
+        return ModelOutput(frameIndex: input.frameIndex, pts: input.pts, outputs: tensors, transform: input.transform,
+                           frame: input.frame)
     }
 }
 
@@ -142,7 +159,8 @@ public struct PostprocessStage: Stage {
         let result = try head.decode(outputs: output.outputs, transform: output.transform)
         let masks: [RunLengthMask]?
         if case .segmentation = head { masks = result.masks } else { masks = nil }
-        return FrameResult(frameIndex: output.frameIndex, pts: output.pts, detections: result.detections, masks: masks)
+        return FrameResult(frameIndex: output.frameIndex, pts: output.pts, detections: result.detections, masks: masks,
+                           frame: output.frame)
     }
 }
 
@@ -159,10 +177,13 @@ public enum PerceptionPipeline {
     /// - Parameters:
     ///   - session: planned for `inputShape(for:sourceWidth:sourceHeight:)` of this video.
     ///   - policy: `.block` for files (lossless), `.dropOldest` for live sources.
+    ///   - keepFrames: carry each decoded frame through to `FrameResult.frame` (for `SnapshotSink`).
     public static func make(video: sending VideoFileSource, metadata: ModelMetadata, session: InferenceSession, maxFrames: Int? = nil,
-                            capacity: Int = 2, policy: DropPolicy = .block, clock: any PipelineClock = MonotonicClock()) throws -> Pipeline<FrameResult> {
+                            capacity: Int = 2, policy: DropPolicy = .block, clock: any PipelineClock = MonotonicClock(),
+                            keepFrames: Bool = false) throws -> Pipeline<FrameResult> {
         let (width, height) = metadata.input.size(forSourceWidth: video.width, sourceHeight: video.height)
-        let preprocess = try PreprocessStage(input: metadata.input, width: width, height: height)
+        var preprocess = try PreprocessStage(input: metadata.input, width: width, height: height)
+        preprocess.keepFrames = keepFrames
         let head = try TaskHead(metadata: metadata)
         return Pipeline(source: VideoDecodeStage(video: video, maxFrames: maxFrames), name: StageName.decode, clock: clock)
             .then(preprocess, name: StageName.preprocess, capacity: capacity, policy: policy)

@@ -25,6 +25,9 @@ struct PerceptionOptions: ParsableArguments {
     @Option(help: "Directory holding the model sidecars (default: ./Models, then the one beside the executable).")
     var modelsDirectory: String?
 
+    @Option(help: "Write a JPEG of each frame with its detection boxes drawn into this directory (created if missing), as frame_000000.jpg, ….")
+    var snapshots: String?
+
     func validate() throws {
         if let maxFrames, maxFrames < 1 { throw ValidationError("--max-frames must be at least 1") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -45,10 +48,39 @@ func runPerception(_ options: PerceptionOptions, defaultModel: String, tasks: Se
     let session = try InferenceSession(graph: graph, inputShapes: [inputName: shape], threads: options.threads)
     var expected = video.declaredFrameCount
     if let limit = options.maxFrames { expected = min(expected ?? limit, limit) }
+    if let directory = options.snapshots { try createSnapshotDirectory(directory) }
     let writer = try options.output.map { try JSONLinesWriter(path: $0) } ?? JSONLinesWriter.standardOutput()
-    let report = try PerceptionPipeline.make(video: video, metadata: metadata, session: session, maxFrames: options.maxFrames)
-        .run(into: ProgressSink(writer, total: expected))
+    let pipeline = try PerceptionPipeline.make(video: video, metadata: metadata, session: session, maxFrames: options.maxFrames,
+                                               keepFrames: options.snapshots != nil)
+    let report: PipelineReport
+    if let directory = options.snapshots {
+        report = try pipeline.run(into: ProgressSink(SnapshotSink(writer, directory: directory), total: expected))
+    } else {
+        report = try pipeline.run(into: ProgressSink(writer, total: expected))
+    }
     printSummary(report, model: metadata.shortName, input: options.input)
+}
+
+/// Creates the `--snapshots` directory (and its parents) or fails with one clear line.
+func createSnapshotDirectory(_ path: String) throws {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+        guard isDirectory.boolValue else { throw ValidationError("--snapshots '\(path)' exists and is not a directory") }
+        guard FileManager.default.isWritableFile(atPath: path) else { throw ValidationError("--snapshots directory '\(path)' is not writable") }
+        return
+    }
+    // mkdir -p by hand, so the failure names the real cause (strerror) rather than Foundation's generic text.
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for component in path.split(separator: "/") {
+        prefix += component
+        if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+            throw ValidationError("cannot create --snapshots directory '\(path)': \(String(cString: strerror(errno))) at '\(prefix)'")
+        }
+        prefix += "/"
+    }
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw ValidationError("cannot create --snapshots directory '\(path)': a path component is not a directory")
+    }
 }
 
 func printSummary(_ report: PipelineReport, model: String, input: String) {

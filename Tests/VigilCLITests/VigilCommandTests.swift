@@ -77,6 +77,29 @@ final class VigilCommandTests: XCTestCase {
         XCTAssertEqual(try decodeLines(try String(contentsOfFile: path, encoding: .utf8)).count, 7)
     }
 
+    func testSnapshotsWriteOneAnnotatedJPEGPerFrame() throws {
+        let directory = (temporaryFile("unused") as NSString).deletingLastPathComponent + "/snaps/nested"
+        let result = try run(["detect", "Samples/carphone.mp4", "--max-frames", "3", "--snapshots", directory])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try decodeLines(result.stdout).count, 3)
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        XCTAssertEqual(files, ["frame_000000.jpg", "frame_000001.jpg", "frame_000002.jpg"])
+        for name in files {
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: directory + "/" + name)))
+            XCTAssertEqual(Array(bytes.prefix(2)), [0xFF, 0xD8], name)
+            XCTAssertEqual(Array(bytes.suffix(2)), [0xFF, 0xD9], name)
+        }
+    }
+
+    func testSnapshotsIntoAFileFailsCleanly() throws {
+        let path = temporaryFile("plain.txt")
+        FileManager.default.createFile(atPath: path, contents: Data("x".utf8))
+        let result = try run(["detect", "Samples/carphone.mp4", "--max-frames", "1", "--snapshots", path])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("--snapshots"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("Fatal error"), result.stderr)
+    }
+
     func assertCleanFailure(_ arguments: [String], mentions needle: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let result = try run(arguments)
         XCTAssertNotEqual(result.status, 0, "expected failure", file: file, line: line)
