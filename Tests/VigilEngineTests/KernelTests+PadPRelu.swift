@@ -39,4 +39,20 @@ final class PadPReluKernelTests: XCTestCase {
             assertKernelsMatchReference(t, rel: 1e-5, "prelu slope \(slopeShape)")
         }
     }
+
+    /// Conv → Add(·, r) → Relu runs as one GEMM with the residual added in the store.
+    func testResidualAddAndActivationFuseIntoConvolution() throws {
+        for (shape, cout) in [([1, 8, 6, 7], 8), ([1, 5, 9, 4], 17), ([2, 16, 5, 5], 16)] {
+            var t = TestGraph(seed: 34)
+            let x = t.input(shape)
+            let r = t.node(convOp((3, 3), padding: pads(1, 1, 1, 1)), [x, t.constant([cout, shape[1], 3, 3]), t.constant([cout])])
+            let y = t.node(convOp((1, 1)), [x, t.constant([cout, shape[1], 1, 1]), t.constant([cout])])
+            let sum = t.node(.binary(.add), [y, r])
+            t.output(t.node(.activation(.relu), [sum]))
+            assertKernelsMatchReference(t, rel: 1e-5, "conv + residual + relu \(shape) → \(cout)")
+            let session = try InferenceSession(graph: t.graph, inputShapes: [t.graph.values[t.graph.inputs[0]].name: shape], threads: 1)
+            // Input to channels-last, conv r, conv y with add and relu fused, output back to NCHW.
+            XCTAssertEqual(session.stepCount, 4, "residual add and relu should fuse into the 1x1 conv")
+        }
+    }
 }

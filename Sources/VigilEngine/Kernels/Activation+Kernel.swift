@@ -1,6 +1,22 @@
 import Foundation
 
 extension Activation {
+    /// The activation on 8 lanes, for kernels that apply it in registers before storing.
+    @inline(__always)
+    func vector(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        switch self {
+        case .identity: return v
+        case .relu: return v.replacing(with: 0, where: v .< 0)
+        case .clip(let lo, let hi): return pointwiseMin(pointwiseMax(v, SIMD8(repeating: lo)), SIMD8(repeating: hi))
+        case .leakyRelu(let alpha): return v.replacing(with: v * alpha, where: v .< 0)
+        case .hardSigmoid(let alpha, let beta): return pointwiseMin(pointwiseMax(v * alpha + beta, SIMD8(repeating: 0)), SIMD8(repeating: 1))
+        case .hardSwish: return v * pointwiseMin(pointwiseMax(v + 3, SIMD8(repeating: 0)), SIMD8(repeating: 6)) * (1 / 6 as Float)
+        case .sigmoid: return VectorMath.sigmoid(v)
+        case .tanh: return VectorMath.tanh(v)
+        case .silu: return v * VectorMath.sigmoid(v)
+        }
+    }
+
     /// Applies the activation to `count` floats in place, 8 lanes at a time (exp-based ones
     /// through `VectorMath.exp`; the scalar tail uses libm).
     @inline(__always)

@@ -47,12 +47,13 @@ final class Conv2DKernel: @unchecked Sendable {
     }
 
     /// input: `[N, H, W, Cin]`; output: `[N, OH, OW, Cout]`.
-    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    /// - residual: optional `[N, OH, OW, Cout]` added before the activation.
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>? = nil) {
         let pixels = g.batch * g.outputHeight * g.outputWidth
         if isPointwise {
             parallelChunks(pixels, threads: threads, minimumChunk: 24, work: pixels * g.inputChannels * g.outputChannels) { range in
                 GEMM.multiply(rows: range, a: input, lda: g.inputChannels, b: weights[0], bias: bias,
-                              c: output, ldc: g.outputChannels, activation: activation)
+                              c: output, ldc: g.outputChannels, activation: activation, residual: residual)
             }
             return
         }
@@ -71,7 +72,8 @@ final class Conv2DKernel: @unchecked Sendable {
                         GEMM.multiply(rows: 0..<count, a: patch, lda: patchSize, b: weights[group],
                                       bias: bias + group * g.outputChannelsPerGroup,
                                       c: output + first * g.outputChannels + group * g.outputChannelsPerGroup,
-                                      ldc: g.outputChannels, activation: activation)
+                                      ldc: g.outputChannels, activation: activation,
+                                      residual: residual.map { $0 + first * g.outputChannels + group * g.outputChannelsPerGroup })
                     }
                     tile += 1
                 }

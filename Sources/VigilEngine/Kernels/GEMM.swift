@@ -37,7 +37,8 @@ enum GEMM {
     /// - c: row-major `[M, N]` with row stride `ldc`.
     @inline(__always)
     static func multiply(rows: Range<Int>, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix,
-                         bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int, activation: Activation) {
+                         bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int, activation: Activation,
+                         residual: UnsafePointer<Float>? = nil) {
         var row = rows.lowerBound
         while row < rows.upperBound {
             let count = min(rowsPerKernel, rows.upperBound - row)
@@ -45,20 +46,20 @@ enum GEMM {
                 let column = panel * 16
                 microKernel(k: b.k, a: a + row * lda, lda: lda, rows: count,
                             b: b.panels + panel * b.k * 16, bias: bias.map { $0 + column },
-                            c: c + row * ldc + column, ldc: ldc, columns: min(16, b.n - column))
-            }
-            if activation != .identity {
-                for r in row..<(row + count) { activation.apply(c + r * ldc, count: b.n) }
+                            c: c + row * ldc + column, ldc: ldc, columns: min(16, b.n - column), activation: activation,
+                            residual: residual.map { $0 + row * ldc + column })
             }
             row += count
         }
     }
 
-    /// 6×16 register tile: twelve 8-wide accumulators, one broadcast of A and two loads of B per k.
+    /// 6×16 register tile: twelve 8-wide accumulators, one broadcast of A and two loads of B per k;
+    /// bias initialises the accumulators and the activation is applied before the store.
     /// Rows past `rows` read row 0 (harmless) and are not stored.
     @inline(__always)
     static func microKernel(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int, b: UnsafePointer<Float>,
-                            bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int) {
+                            bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int,
+                            activation: Activation, residual: UnsafePointer<Float>? = nil) {
         let a0 = a
         let a1 = rows > 1 ? a + lda : a
         let a2 = rows > 2 ? a + 2 * lda : a
@@ -93,7 +94,20 @@ enum GEMM {
             v = SIMD8<Float>(repeating: a5[p])
             c50.addProduct(v, b0); c51.addProduct(v, b1)
         }
-        @inline(__always) func store(_ row: Int, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>) {
+        // The fused activation runs on the accumulators, before the only store.
+        @inline(__always) func store(_ row: Int, _ rawLo: SIMD8<Float>, _ rawHi: SIMD8<Float>) {
+            var sumLo = rawLo, sumHi = rawHi
+            if let residual {
+                // A residual (skip-connection) tensor with C's layout is added before the activation.
+                let r = residual + row * ldc
+                if columns == 16 {
+                    sumLo += UnsafeRawPointer(r).loadUnaligned(as: SIMD8<Float>.self)
+                    sumHi += UnsafeRawPointer(r + 8).loadUnaligned(as: SIMD8<Float>.self)
+                } else {
+                    for j in 0..<columns { if j < 8 { sumLo[j] += r[j] } else { sumHi[j - 8] += r[j] } }
+                }
+            }
+            let lo = activation.vector(sumLo), hi = activation.vector(sumHi)
             let out = c + row * ldc
             if columns == 16 {
                 UnsafeMutableRawPointer(out).storeBytes(of: lo, as: SIMD8<Float>.self)

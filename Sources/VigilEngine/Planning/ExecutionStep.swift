@@ -25,6 +25,8 @@ protocol ExecutionStep: AnyObject {
 
 final class Conv2DStep: ExecutionStep {
     let name: String, input: Int, output: Int
+    /// Arena offset of a fused residual addend, or -1.
+    var residual = -1
     let kernel: Conv2DKernel
     var kind: String { "Conv2D" }
     var flops: Int {
@@ -32,7 +34,9 @@ final class Conv2DStep: ExecutionStep {
         return 2 * g.batch * g.outputHeight * g.outputWidth * g.outputChannels * g.kernelHeight * g.kernelWidth * g.inputChannelsPerGroup
     }
     init(name: String, input: Int, output: Int, kernel: Conv2DKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
-    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
+    func run(_ base: UnsafeMutablePointer<Float>) {
+        kernel.run(input: base + input, output: base + output, residual: residual >= 0 ? UnsafePointer(base + residual) : nil)
+    }
 }
 
 final class DepthwiseConv2DStep: ExecutionStep {

@@ -28,6 +28,14 @@ struct Planner {
     var constants: [ValueID: Tensor]
     var steps: [PendingStep] = []
     var conversions: [String: Int] = [:]
+    /// Outputs of nodes fused into a producer (residual Add and its activation).
+    var absorbed = Set<ValueID>()
+    /// Consumers of each value, by node index, and graph outputs.
+    lazy var consumerIndices: [ValueID: [Int]] = {
+        var result: [ValueID: [Int]] = [:]
+        for (i, node) in graph.nodes.enumerated() { for case let input? in node.inputs { result[input, default: []].append(i) } }
+        return result
+    }()
     /// Constants prepared for kernels (permuted or converted), kept alive by the plan.
     var ownedConstants: [UnsafeMutablePointer<Float>] = []
 
@@ -140,6 +148,8 @@ struct Planner {
     // MARK: - Nodes
 
     mutating func planNode(_ node: Node) throws {
+        // Nodes fused into an earlier convolution's epilogue produce nothing of their own.
+        if node.outputs.allSatisfy(absorbed.contains) { return }
         let inputConstants = node.inputs.map { $0.flatMap { constants[$0] } }
         let allConstant = zip(node.inputs, inputConstants).allSatisfy { $0 == nil || $1 != nil }
         if allConstant {
@@ -234,8 +244,21 @@ struct Planner {
                 let kernel = DepthwiseConv2DKernel(geometry: geometry, weights: w, bias: bias, activation: a.activation, threads: threads)
                 steps.append(PendingStep(reads: [input], writes: [out]) { v in DepthwiseConv2DStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
             } else {
-                let kernel = Conv2DKernel(geometry: geometry, weights: w, bias: bias, activation: a.activation, threads: threads)
-                steps.append(PendingStep(reads: [input], writes: [out]) { v in Conv2DStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
+                // Conv → Add(·, r) [→ activation]: add r in the GEMM store instead of another pass.
+                var activation = a.activation
+                var residual: Int?
+                if activation == .identity, let fused = residualFusion(after: node, outputShape: outShapes[0], perm: perm) {
+                    residual = fused.residual
+                    activation = fused.activation
+                    for id in fused.absorbedOutputs { valueIndex[id] = out }
+                    absorbed.formUnion(fused.absorbedOutputs)
+                }
+                let kernel = Conv2DKernel(geometry: geometry, weights: w, bias: bias, activation: activation, threads: threads)
+                steps.append(PendingStep(reads: [input] + (residual.map { [$0] } ?? []), writes: [out]) { v in
+                    let step = Conv2DStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel)
+                    if let residual { step.residual = v[residual].offset }
+                    return step
+                })
             }
         case .convTranspose2D(let a):
             guard let x, let w = constant(1) else { throw EngineError.unsupportedAttribute(op: "ConvTranspose", node: name, detail: "weights computed at run time") }
@@ -383,6 +406,29 @@ struct Planner {
         default:
             try planReference(node, outShapes: outShapes)
         }
+    }
+
+    /// When the conv's only consumer is an Add whose other operand is already computed with the
+    /// conv output's shape, returns that operand (in the conv's layout) and the activation that
+    /// follows the Add (when it is the Add's only consumer).
+    mutating func residualFusion(after conv: Node, outputShape: [Int], perm: [Int])
+        -> (residual: Int, activation: Activation, absorbedOutputs: [ValueID])? {
+        guard conv.outputs.count == 1, let y = conv.outputs.first, !graph.outputs.contains(y),
+              let users = consumerIndices[y], users.count == 1 else { return nil }
+        let add = graph.nodes[users[0]]
+        guard case .binary(.add) = add.op, add.inputs.count == 2, add.outputs.count == 1,
+              let other = (add.inputs[0] == y ? add.inputs[1] : add.inputs[0]), other != y,
+              constants[other] == nil, let otherValue = valueIndex[other], values[otherValue].shape == outputShape,
+              let residual = try? converted(otherValue, to: perm) else { return nil }
+        var absorbedOutputs = [add.outputs[0]]
+        var activation = Activation.identity
+        let sum = add.outputs[0]
+        if !graph.outputs.contains(sum), let next = consumerIndices[sum], next.count == 1,
+           case .activation(let a) = graph.nodes[next[0]].op, graph.nodes[next[0]].outputs.count == 1 {
+            activation = a
+            absorbedOutputs.append(graph.nodes[next[0]].outputs[0])
+        }
+        return (residual, activation, absorbedOutputs)
     }
 
     /// Plans a node through the reference operator on identity-layout buffers.
