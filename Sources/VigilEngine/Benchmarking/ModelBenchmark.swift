@@ -50,10 +50,10 @@ public struct ModelBenchmark: Sendable {
         let planStart = DispatchTime.now().uptimeNanoseconds
         let session = try InferenceSession(graph: graph, inputShapes: inputShapes, threads: threads)
         let planMs = Double(DispatchTime.now().uptimeNanoseconds - planStart) / 1e6
-        var generator = SplitMix(seed: 42)
+        var generator = SeededGenerator(seed: 42)
         for i in 0..<session.inputs.count {
             let buffer = session.inputBuffer(i)
-            for j in 0..<buffer.count { buffer[j] = Float(generator.nextUnit() * 2 - 1) }
+            for j in 0..<buffer.count { buffer[j] = Float.random(in: -1..<1, using: &generator) }
         }
         for _ in 0..<warmupRuns { try session.run() }
         var times: [Double] = []
@@ -103,16 +103,16 @@ public enum MachineInfo {
     }
 }
 
-/// Small deterministic generator for benchmark inputs.
-struct SplitMix {
+/// SplitMix64: a small deterministic generator, so benchmark inputs and test tensors repeat
+/// exactly from run to run.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
     var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
-    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

@@ -10,18 +10,22 @@ public enum ModelLoader {
 
     /// Loads the model at `path`, choosing the importer by magic bytes, then by extension.
     public static func load(path: String) throws -> Graph {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw EngineError.cannotReadModel(path: path, reason: (error as NSError).localizedDescription)
-        }
+        let data = try readModelFile(path: path)
         guard let format = format(of: data, path: path) else {
             throw EngineError.cannotReadModel(path: path, reason: "unknown model format; Vigil reads .onnx and .tflite files")
         }
         switch format {
         case .onnx: return try ONNXImporter.importModel(data: data)
         case .tflite: return try TFLiteImporter.importModel(data: data)
+        }
+    }
+
+    /// The bytes of a model file; an unreadable file is `EngineError.cannotReadModel`.
+    static func readModelFile(path: String) throws -> Data {
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw EngineError.cannotReadModel(path: path, reason: (error as NSError).localizedDescription)
         }
     }
 

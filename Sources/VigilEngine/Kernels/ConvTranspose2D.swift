@@ -59,12 +59,36 @@ final class ConvTranspose2DKernel: @unchecked Sendable {
     }
 
     func runGEMM(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, packed: PackedMatrix, columns: UnsafeMutablePointer<Float>) {
-        let taps = a.kernel.h * a.kernel.w
-        let width = taps * cout
-        let input = UncheckedSendable(input), columnsPointer = UncheckedSendable(columns), out = UncheckedSendable(output)
+        let width = a.kernel.h * a.kernel.w * cout
+        let input = UncheckedSendable(input), columnsPointer = UncheckedSendable(columns)
         parallelChunks(n * h * w, threads: threads, minimumChunk: 24, work: n * h * w * cin * packed.n) { range in
             GEMM.multiply(rows: range, a: input.value, lda: self.cin, b: packed, bias: nil, c: columnsPointer.value, ldc: width, activation: .identity)
         }
+        gatherTaps(output: output) { o, pixel, tap in
+            Vector.addScaled(o, columnsPointer.value + pixel * width + tap * self.cout, 1, count: self.cout)
+        }
+    }
+
+    func runDirect(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let cog = cout / a.groups, cig = cin / a.groups
+        let input = UncheckedSendable(input)
+        gatherTaps(output: output) { o, pixel, tap in
+            let x = input.value + pixel * self.cin
+            let weights = self.weights + tap * self.cin * cog
+            for group in 0..<self.a.groups {
+                for ci in (group * cig)..<((group + 1) * cig) {
+                    Vector.addScaled(o + group * cog, weights + ci * cog, x[ci], count: cog)
+                }
+            }
+        }
+    }
+
+    /// For every output pixel: start from the bias, call `accumulate(out, inputPixel, tap)` for
+    /// each input pixel and kernel tap whose scattered window lands on it, then apply the
+    /// activation. Output rows are split across threads.
+    @inline(__always)
+    func gatherTaps(output: UnsafeMutablePointer<Float>, _ accumulate: (UnsafeMutablePointer<Float>, Int, Int) -> Void) {
+        let out = UncheckedSendable(output)
         parallelChunks(n * oh, threads: threads, work: n * oh * ow * cout * a.kernel.h * a.kernel.w) { range in
             for row in range {
                 let b = row / self.oh, oy = row % self.oh
@@ -81,45 +105,10 @@ final class ConvTranspose2DKernel: @unchecked Sendable {
                             if tx < 0 || tx % self.a.strides.w != 0 { continue }
                             let ix = tx / self.a.strides.w
                             if ix >= self.w { continue }
-                            let source = columnsPointer.value + ((b * self.h + iy) * self.w + ix) * width + (ky * self.a.kernel.w + kx) * self.cout
-                            Vector.addScaled(o, source, 1, count: self.cout)
+                            accumulate(o, (b * self.h + iy) * self.w + ix, ky * self.a.kernel.w + kx)
                         }
                     }
                     self.a.activation.apply(o, count: self.cout)
-                }
-            }
-        }
-    }
-
-    func runDirect(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        let cog = cout / a.groups, cig = cin / a.groups
-        parallelChunks(n * oh, threads: threads, work: n * oh * ow * cout * a.kernel.h * a.kernel.w) { range in
-            for row in range {
-                let b = row / self.oh, oy = row % self.oh
-                for ox in 0..<self.ow {
-                    let out = output + ((b * self.oh + oy) * self.ow + ox) * self.cout
-                    out.update(from: self.bias, count: self.cout)
-                    for ky in 0..<self.a.kernel.h {
-                        let ty = oy + self.a.pads.top - ky * self.a.dilations.h
-                        if ty < 0 || ty % self.a.strides.h != 0 { continue }
-                        let iy = ty / self.a.strides.h
-                        if iy >= self.h { continue }
-                        for kx in 0..<self.a.kernel.w {
-                            let tx = ox + self.a.pads.left - kx * self.a.dilations.w
-                            if tx < 0 || tx % self.a.strides.w != 0 { continue }
-                            let ix = tx / self.a.strides.w
-                            if ix >= self.w { continue }
-                            let x = input + ((b * self.h + iy) * self.w + ix) * self.cin
-                            let tap = self.weights + (ky * self.a.kernel.w + kx) * self.cin * cog
-                            for group in 0..<self.a.groups {
-                                let o = out + group * cog
-                                for ci in (group * cig)..<((group + 1) * cig) {
-                                    Vector.addScaled(o, tap + ci * cog, x[ci], count: cog)
-                                }
-                            }
-                        }
-                    }
-                    self.a.activation.apply(out, count: self.cout)
                 }
             }
         }

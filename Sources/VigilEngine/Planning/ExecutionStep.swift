@@ -23,6 +23,60 @@ protocol ExecutionStep: AnyObject {
     func run(_ base: UnsafeMutablePointer<Float>) throws
 }
 
+/// A kernel prepared at plan time that reads one tensor and writes another.
+protocol SingleInputKernel {
+    /// Kernel family, for per-op timing tables.
+    var kind: String { get }
+    /// Multiply-adds × 2 per run (0 where not meaningful).
+    var flops: Int { get }
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>)
+}
+
+/// The step of any `SingleInputKernel`: two arena offsets and the kernel.
+final class SingleInputStep<Kernel: SingleInputKernel>: ExecutionStep {
+    let name: String, input: Int, output: Int
+    let kernel: Kernel
+    var kind: String { kernel.kind }
+    var flops: Int { kernel.flops }
+    init(name: String, input: Int, output: Int, kernel: Kernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
+    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
+}
+
+extension DepthwiseConv2DKernel: SingleInputKernel {
+    var kind: String { "DepthwiseConv2D" }
+    var flops: Int { 2 * g.batch * g.outputHeight * g.outputWidth * g.outputChannels * g.kernelHeight * g.kernelWidth }
+}
+
+extension ConvTranspose2DKernel: SingleInputKernel {
+    var kind: String { "ConvTranspose2D" }
+    var flops: Int { 2 * n * h * w * cin * (cout / a.groups) * a.kernel.h * a.kernel.w }
+}
+
+extension Pool2DKernel: SingleInputKernel {
+    var kind: String { isMax ? "MaxPool" : "AveragePool" }
+    var flops: Int { 0 }
+}
+
+extension GlobalAveragePoolKernel: SingleInputKernel {
+    var kind: String { "GlobalAveragePool" }
+    var flops: Int { 0 }
+}
+
+extension ResizeKernel: SingleInputKernel {
+    var kind: String { "Resize" }
+    var flops: Int { 0 }
+}
+
+extension PadKernel: SingleInputKernel {
+    var kind: String { "Pad" }
+    var flops: Int { 0 }
+}
+
+extension SoftmaxKernel: SingleInputKernel {
+    var kind: String { "Softmax" }
+    var flops: Int { 0 }
+}
+
 final class Conv2DStep: ExecutionStep {
     let name: String, input: Int, output: Int
     /// Arena offset of a fused residual addend, or -1.
@@ -37,51 +91,6 @@ final class Conv2DStep: ExecutionStep {
     func run(_ base: UnsafeMutablePointer<Float>) {
         kernel.run(input: base + input, output: base + output, residual: residual >= 0 ? UnsafePointer(base + residual) : nil)
     }
-}
-
-final class DepthwiseConv2DStep: ExecutionStep {
-    let name: String, input: Int, output: Int
-    let kernel: DepthwiseConv2DKernel
-    var kind: String { "DepthwiseConv2D" }
-    var flops: Int { let g = kernel.g; return 2 * g.batch * g.outputHeight * g.outputWidth * g.outputChannels * g.kernelHeight * g.kernelWidth }
-    init(name: String, input: Int, output: Int, kernel: DepthwiseConv2DKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
-    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
-}
-
-final class ConvTranspose2DStep: ExecutionStep {
-    let name: String, input: Int, output: Int
-    let kernel: ConvTranspose2DKernel
-    var kind: String { "ConvTranspose2D" }
-    var flops: Int { 2 * kernel.n * kernel.h * kernel.w * kernel.cin * (kernel.cout / kernel.a.groups) * kernel.a.kernel.h * kernel.a.kernel.w }
-    init(name: String, input: Int, output: Int, kernel: ConvTranspose2DKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
-    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
-}
-
-final class Pool2DStep: ExecutionStep {
-    let name: String, input: Int, output: Int
-    let kernel: Pool2DKernel
-    var kind: String { kernel.isMax ? "MaxPool" : "AveragePool" }
-    var flops: Int { 0 }
-    init(name: String, input: Int, output: Int, kernel: Pool2DKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
-    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
-}
-
-final class GlobalAveragePoolStep: ExecutionStep {
-    let name: String, input: Int, output: Int
-    let kernel: GlobalAveragePoolKernel
-    var kind: String { "GlobalAveragePool" }
-    var flops: Int { 0 }
-    init(name: String, input: Int, output: Int, kernel: GlobalAveragePoolKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
-    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
-}
-
-final class ResizeStep: ExecutionStep {
-    let name: String, input: Int, output: Int
-    let kernel: ResizeKernel
-    var kind: String { "Resize" }
-    var flops: Int { 0 }
-    init(name: String, input: Int, output: Int, kernel: ResizeKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
-    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
 }
 
 final class BinaryStep: ExecutionStep {
@@ -194,15 +203,6 @@ final class ReferenceStep: ExecutionStep {
     }
 }
 
-final class PadStep: ExecutionStep {
-    let name: String, input: Int, output: Int
-    let kernel: PadKernel
-    var kind: String { "Pad" }
-    var flops: Int { 0 }
-    init(name: String, input: Int, output: Int, kernel: PadKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
-    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
-}
-
 final class SplitStep: ExecutionStep {
     let name: String, input: Int, outputs: [(offset: Int, axisSize: Int)], outer: Int, inner: Int
     var kind: String { "Split" }
@@ -223,11 +223,3 @@ final class SplitStep: ExecutionStep {
     }
 }
 
-final class SoftmaxStep: ExecutionStep {
-    let name: String, input: Int, output: Int
-    let kernel: SoftmaxKernel
-    var kind: String { "Softmax" }
-    var flops: Int { 0 }
-    init(name: String, input: Int, output: Int, kernel: SoftmaxKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
-    func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
-}

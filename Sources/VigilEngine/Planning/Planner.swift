@@ -242,7 +242,7 @@ struct Planner {
             let bias = constant(2)
             if DepthwiseConv2DKernel.applies(geometry) {
                 let kernel = DepthwiseConv2DKernel(geometry: geometry, weights: w, bias: bias, activation: a.activation, threads: threads)
-                steps.append(PendingStep(reads: [input], writes: [out]) { v in DepthwiseConv2DStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
+                steps.append(PendingStep(reads: [input], writes: [out]) { v in SingleInputStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
             } else {
                 // Conv → Add(·, r) [→ activation]: add r in the GEMM store instead of another pass.
                 var activation = a.activation
@@ -266,7 +266,7 @@ struct Planner {
             let input = try converted(x, to: perm)
             let out = output(perm)
             let kernel = ConvTranspose2DKernel(inputNHWC: values[input].physicalShape, outputNHWC: values[out].physicalShape, weights: w, bias: constant(2), a, threads: threads)
-            steps.append(PendingStep(reads: [input], writes: [out]) { v in ConvTranspose2DStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
+            steps.append(PendingStep(reads: [input], writes: [out]) { v in SingleInputStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
         case .maxPool2D(let a), .averagePool2D(let a):
             guard let x else { throw EngineError.invalidNode(op: node.op.name, node: name, reason: "missing input") }
             let perm = a.layout.axesNHWC
@@ -275,7 +275,7 @@ struct Planner {
             var isMax = false
             if case .maxPool2D = node.op { isMax = true }
             let kernel = Pool2DKernel(inputNHWC: values[input].physicalShape, outputNHWC: values[out].physicalShape, a, isMax: isMax, threads: threads)
-            steps.append(PendingStep(reads: [input], writes: [out]) { v in Pool2DStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
+            steps.append(PendingStep(reads: [input], writes: [out]) { v in SingleInputStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
         case .globalAveragePool(let layout):
             guard let x else { throw EngineError.invalidNode(op: node.op.name, node: name, reason: "missing input") }
             let perm = layout.axesNHWC
@@ -283,7 +283,7 @@ struct Planner {
             let out = output(perm)
             let s = values[input].physicalShape
             let kernel = GlobalAveragePoolKernel(n: s[0], spatial: s[1] * s[2], c: s[3])
-            steps.append(PendingStep(reads: [input], writes: [out]) { v in GlobalAveragePoolStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
+            steps.append(PendingStep(reads: [input], writes: [out]) { v in SingleInputStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
         case .resize(let a) where x != nil && values[x!].shape.count == 4:
             let (_, scales) = try ReferenceInterpreter.resizeTarget(values[x!].shape, scales: constant(2), sizes: constant(3))
             let perm = a.layout.axesNHWC
@@ -291,7 +291,7 @@ struct Planner {
             let out = output(perm)
             let kernel = ResizeKernel(inputNHWC: values[input].physicalShape, outputNHWC: values[out].physicalShape,
                                       scaleH: scales[perm[1]], scaleW: scales[perm[2]], a, threads: threads)
-            steps.append(PendingStep(reads: [input], writes: [out]) { v in ResizeStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
+            steps.append(PendingStep(reads: [input], writes: [out]) { v in SingleInputStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
         case .batchNormalization(let epsilon, let layout):
             guard let x, let scale = constant(1), let shift = constant(2), let mean = constant(3), let variance = constant(4) else {
                 throw EngineError.unsupportedAttribute(op: "BatchNormalization", node: name, detail: "parameters computed at run time")
@@ -371,7 +371,7 @@ struct Planner {
             let value = constant(2)?.floats.first ?? 0
             let out = output(perm)
             let kernel = PadKernel(inputShape: values[x!].physicalShape, before: perm.map { pads[$0] }, after: perm.map { pads[rank + $0] }, value: value)
-            steps.append(PendingStep(reads: [x!], writes: [out]) { v in PadStep(name: name, input: v[x!].offset, output: v[out].offset, kernel: kernel) })
+            steps.append(PendingStep(reads: [x!], writes: [out]) { v in SingleInputStep(name: name, input: v[x!].offset, output: v[out].offset, kernel: kernel) })
         case .split(let axis) where x != nil:
             // Split runs in the input's layout: each output is a block copy along the axis.
             let perm = values[x!].perm
@@ -396,7 +396,7 @@ struct Planner {
             let shape = values[input].shape
             let a = ReferenceDataMovement.normalizedAxis(axis, rank: shape.count)
             let kernel = SoftmaxKernel(outer: shape[..<a].reduce(1, *), axis: shape[a], inner: shape[(a + 1)...].reduce(1, *))
-            steps.append(PendingStep(reads: [input], writes: [out]) { v in SoftmaxStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
+            steps.append(PendingStep(reads: [input], writes: [out]) { v in SingleInputStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
         case .reshape, .flatten, .squeeze, .unsqueeze, .identity:
             guard let x else { throw EngineError.invalidNode(op: node.op.name, node: name, reason: "missing input") }
             let input = try converted(x, to: Self.identity(values[x].shape.count))

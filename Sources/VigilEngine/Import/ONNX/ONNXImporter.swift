@@ -11,13 +11,7 @@ public enum ONNXImporter {
 
     /// Loads the model at `path`.
     public static func load(path: String) throws -> Graph {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw EngineError.cannotReadModel(path: path, reason: (error as NSError).localizedDescription)
-        }
-        return try importModel(data: data)
+        try importModel(data: ModelLoader.readModelFile(path: path))
     }
 
     /// Parses serialized ONNX bytes.
