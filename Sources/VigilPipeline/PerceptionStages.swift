@@ -34,6 +34,10 @@ public struct FrameResult: Sendable, Equatable {
     /// The decoded frame, when the pipeline was made with `keepFrames` (for `SnapshotSink`);
     /// nil otherwise. Compared by identity in `==`.
     public var frame: VideoFrame?
+    /// When the frame was captured (its decode began) and when its result was emitted, in
+    /// seconds since the run's first capture; set by `TrackingSink`, nil otherwise.
+    public var capturedAt: Double?
+    public var emittedAt: Double?
 
     public init(frameIndex: Int, pts: Double, detections: [Detection], masks: [RunLengthMask]? = nil, frame: VideoFrame? = nil) {
         self.frameIndex = frameIndex; self.pts = pts; self.detections = detections; self.masks = masks
@@ -42,7 +46,7 @@ public struct FrameResult: Sendable, Equatable {
 
     public static func == (a: FrameResult, b: FrameResult) -> Bool {
         a.frameIndex == b.frameIndex && a.pts == b.pts && a.detections == b.detections && a.masks == b.masks
-            && a.frame === b.frame
+            && a.frame === b.frame && a.capturedAt == b.capturedAt && a.emittedAt == b.emittedAt
     }
 }
 

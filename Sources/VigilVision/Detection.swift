@@ -54,9 +54,23 @@ public struct Detection: Sendable, Equatable {
     public var box: Box
     /// Landmarks the head predicts with the box, in the same coordinates; empty for most heads.
     public var keypoints: [Keypoint]
+    /// The tracker's stable identity for the object; nil for untracked detections.
+    public var trackID: Int?
+    /// The track's centre velocity in pixels per second; nil for untracked detections.
+    public var velocity: Velocity?
 
-    public init(label: String, classIndex: Int, score: Float, box: Box, keypoints: [Keypoint] = []) {
+    public init(label: String, classIndex: Int, score: Float, box: Box, keypoints: [Keypoint] = [],
+                trackID: Int? = nil, velocity: Velocity? = nil) {
         self.label = label; self.classIndex = classIndex; self.score = score; self.box = box
-        self.keypoints = keypoints
+        self.keypoints = keypoints; self.trackID = trackID; self.velocity = velocity
+    }
+}
+
+/// A 2-D velocity in pixels per second.
+public struct Velocity: Sendable, Equatable, Codable {
+    public var x: Float, y: Float
+
+    public init(x: Float, y: Float) {
+        self.x = x; self.y = y
     }
 }

@@ -18,6 +18,9 @@ public enum VisionError: Error, CustomStringConvertible, Equatable, Sendable {
     /// A model output has a shape the head cannot decode.
     case outputShapeMismatch(head: String, expected: String, got: [Int])
 
+    /// A MOTChallenge text file has a row that is not `frame,id,x,y,w,h,score,…`.
+    case malformedMOTRow(path: String, line: Int, reason: String)
+
     public var description: String {
         switch self {
         case let .cannotReadMetadata(path, reason):
@@ -34,6 +37,8 @@ public enum VisionError: Error, CustomStringConvertible, Equatable, Sendable {
             return "model '\(model)' asks for task head '\(head)'; supported: blaze, yolo, text_regions, segmentation"
         case let .missingOutput(head, expected, available):
             return "the \(head) head needs output \(expected), the model has \(available)"
+        case let .malformedMOTRow(path, line, reason):
+            return "\(path):\(line): not a MOTChallenge row (frame,id,x,y,w,h,score,…): \(reason)"
         case let .outputShapeMismatch(head, expected, got):
             return "the \(head) head expects an output of shape \(expected), got \(got) (does the sidecar match the model?)"
         }

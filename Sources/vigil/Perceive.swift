@@ -5,11 +5,8 @@ import VigilMedia
 import VigilPipeline
 import VigilVision
 
-/// Options shared by `detect` and `segment`.
+/// Options shared by `detect`, `segment` and `track`.
 struct PerceptionOptions: ParsableArguments {
-    @Argument(help: "Video file.")
-    var input: String
-
     @Option(help: "Model short name from Models/ (see `vigil models`) or a model file path with a JSON sidecar beside it.")
     var model: String?
 
@@ -34,14 +31,23 @@ struct PerceptionOptions: ParsableArguments {
     }
 }
 
-/// Runs decode → preprocess → inference → postprocess → JSON Lines over a video file and
-/// prints the latency summary on stderr.
-func runPerception(_ options: PerceptionOptions, defaultModel: String, tasks: Set<String>) throws {
+/// How `vigil track` turns detections into tracks on the way to the sink.
+struct TrackingSettings {
+    var configuration: TrackerConfiguration
+    var forecast: Bool
+    /// Seconds; nil forecasts to each result's measured emission time.
+    var horizon: Double?
+}
+
+/// Runs decode → preprocess → inference → postprocess (→ tracker) → JSON Lines over a video
+/// file and prints the latency summary on stderr.
+func runPerception(_ options: PerceptionOptions, input: String, defaultModel: String, tasks: Set<String>,
+                   tracking: TrackingSettings? = nil) throws {
     let (metadata, modelPath) = try resolveModel(options.model ?? defaultModel, directory: options.modelsDirectory)
     guard tasks.contains(metadata.task) else {
         throw ValidationError("model '\(metadata.shortName)' is a \(metadata.task) model; use `vigil \(metadata.task == "segmentation" ? "segment" : "detect")`")
     }
-    let video = try VideoFileSource(path: options.input)
+    let video = try VideoFileSource(path: input)
     let graph = try ModelLoader.load(path: modelPath)
     let shape = PerceptionPipeline.inputShape(for: metadata, sourceWidth: video.width, sourceHeight: video.height)
     let inputName = metadata.input.name ?? graph.inputDescriptions.first?.name ?? ""
@@ -52,13 +58,20 @@ func runPerception(_ options: PerceptionOptions, defaultModel: String, tasks: Se
     let writer = try options.output.map { try JSONLinesWriter(path: $0) } ?? JSONLinesWriter.standardOutput()
     let pipeline = try PerceptionPipeline.make(video: video, metadata: metadata, session: session, maxFrames: options.maxFrames,
                                                keepFrames: options.snapshots != nil)
+    // Tracker first, so that snapshots show the tracked (and forecast) boxes.
+    func run<S: SinkStage>(_ sink: sending S) throws -> PipelineReport where S.Input == FrameResult {
+        guard let tracking else { return try pipeline.run(into: ProgressSink(sink, total: expected)) }
+        let tracker = MultiObjectTracker(configuration: tracking.configuration)
+        return try pipeline.run(into: ProgressSink(TrackingSink(sink, tracker: tracker, forecast: tracking.forecast, horizon: tracking.horizon),
+                                                   total: expected))
+    }
     let report: PipelineReport
     if let directory = options.snapshots {
-        report = try pipeline.run(into: ProgressSink(SnapshotSink(writer, directory: directory), total: expected))
+        report = try run(SnapshotSink(writer, directory: directory))
     } else {
-        report = try pipeline.run(into: ProgressSink(writer, total: expected))
+        report = try run(writer)
     }
-    printSummary(report, model: metadata.shortName, input: options.input)
+    printSummary(report, model: metadata.shortName, input: input)
 }
 
 /// Creates the `--snapshots` directory (and its parents) or fails with one clear line.
@@ -120,15 +133,19 @@ func defaultModelsDirectory() -> String {
 struct Detect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Detect objects in every frame of a video: JSON Lines with boxes and per-stage latency.")
+    @Argument(help: "Video file.")
+    var input: String
     @OptionGroup var options: PerceptionOptions
-    func run() throws { try runPerception(options, defaultModel: "face", tasks: ["detection", "text"]) }
+    func run() throws { try runPerception(options, input: input, defaultModel: "face", tasks: ["detection", "text"]) }
 }
 
 struct Segment: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Segment every frame of a video: JSON Lines with run-length masks and per-stage latency.")
+    @Argument(help: "Video file.")
+    var input: String
     @OptionGroup var options: PerceptionOptions
-    func run() throws { try runPerception(options, defaultModel: "selfie", tasks: ["segmentation"]) }
+    func run() throws { try runPerception(options, input: input, defaultModel: "selfie", tasks: ["segmentation"]) }
 }
 
 struct ModelList: ParsableCommand {

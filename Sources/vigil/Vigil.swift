@@ -6,5 +6,5 @@ struct Vigil: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil",
         abstract: "Real-time video perception: detection, segmentation and tracking on video files and live streams.",
-        subcommands: [Detect.self, Segment.self, ModelList.self, Infer.self, Bench.self, Decode.self])
+        subcommands: [Detect.self, Segment.self, Track.self, ModelList.self, Infer.self, Bench.self, BenchTracker.self, Decode.self])
 }

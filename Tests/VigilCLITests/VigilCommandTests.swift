@@ -171,4 +171,55 @@ final class VigilCommandTests: XCTestCase {
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.stderr.contains("ONNX"), result.stderr)
     }
+
+    func testTrackKeepsOneIdentityForTheFaceInTheSample() throws {
+        let result = try run(["track", "Samples/carphone.mp4"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = try decodeLines(result.stdout)
+        XCTAssertEqual(lines.count, 120)
+        var ids = Set<Int>(), framesWithTrack = 0
+        for line in lines {
+            let captured = try XCTUnwrap(line["captured_s"] as? Double), emitted = try XCTUnwrap(line["emitted_s"] as? Double)
+            XCTAssertGreaterThanOrEqual(emitted, captured)
+            let detections = try XCTUnwrap(line["detections"] as? [[String: Any]])
+            if !detections.isEmpty { framesWithTrack += 1 }
+            for d in detections {
+                ids.insert(try XCTUnwrap(d["id"] as? Int))
+                XCTAssertEqual((d["velocity"] as? [Double])?.count, 2)
+            }
+        }
+        XCTAssertEqual(ids, [1], "the one face of the sample keeps one identity")
+        XCTAssertGreaterThanOrEqual(framesWithTrack, 110)
+    }
+
+    func testTrackMOTDetectionsThroughTheTracker() throws {
+        // Two people crossing, MOTChallenge detection rows; frame 12 has no detections at all.
+        var rows: [String] = []
+        for f in 1...40 where f != 12 {
+            rows.append("\(f),-1,\(100 + 8 * f),300,60,120,0.9,-1,-1,-1")
+            rows.append("\(f),-1,\(420 - 8 * f),310,60,120,0.8,-1,-1,-1")
+        }
+        let detections = temporaryFile("det.txt"), output = temporaryFile("out.txt")
+        try (rows.joined(separator: "\n") + "\n").write(toFile: detections, atomically: true, encoding: .utf8)
+        let result = try run(["track", "--mot-detections", detections, "--mot-output", output, "--delay-ms", "100", "--forecast"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let written = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(written.count, 78, "two tracks in each of the 39 frames with detections")
+        let ids = Set(written.map { Int($0.split(separator: ",")[1])! })
+        XCTAssertEqual(ids, [1, 2])
+        // Object 1 (the one starting on the left) moves right at 240 px/s, so after the crossing it is
+        // still the right-moving one, and its forecast box is 100 ms (24 px) ahead of its detection.
+        let last = written.filter { $0.hasPrefix("40,1,") }.first.map { $0.split(separator: ",").map { Double($0)! } }
+        let x = try XCTUnwrap(last)[2]
+        XCTAssertEqual(x, 100 + 8 * 40 + 24, accuracy: 3)
+    }
+
+    func testTrackNeedsAnInputAndRejectsMalformedMOTRows() throws {
+        let usage = try run(["track"])  // a usage error: the message, then argument-parser's usage lines
+        XCTAssertNotEqual(usage.status, 0)
+        XCTAssertTrue(usage.stderr.hasPrefix("Error: give a video file, or --mot-detections FILE"), usage.stderr)
+        let detections = temporaryFile("bad.txt")
+        try "1,-1,10,20,30,40,0.9\n2,-1,ten,20,30,40,0.9\n".write(toFile: detections, atomically: true, encoding: .utf8)
+        try assertCleanFailure(["track", "--mot-detections", detections], mentions: "bad.txt:2")
+    }
 }

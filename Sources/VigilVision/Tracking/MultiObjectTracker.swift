@@ -1,0 +1,251 @@
+/// Where a track is in its life.
+///
+/// tentative → confirmed after `confirmationHits` consecutive matches (at once on the very first
+/// frame); confirmed → lost when a frame brings no match; lost → confirmed when matched again;
+/// tentative → removed on its first miss; lost → removed after `maxLostDuration`.
+public enum TrackState: String, Sendable, Equatable {
+    case tentative, confirmed, lost, removed
+}
+
+/// The tracker's parameters. Defaults follow ByteTrack's published MOT17 settings, with the
+/// frame counts turned into seconds so they hold at any frame rate.
+public struct TrackerConfiguration: Sendable, Equatable {
+    /// Detections at or above this score take part in the first association.
+    public var highScoreThreshold: Float = 0.5
+    /// Detections below this score are ignored; those between it and `highScoreThreshold`
+    /// may only continue confirmed tracks (ByteTrack's second association).
+    public var lowScoreThreshold: Float = 0.1
+    /// An unmatched high-score detection at or above this starts a new track.
+    public var newTrackThreshold: Float = 0.6
+    /// Minimum IoU (IoU·score with `fuseScore`) in the first association (high-score detections
+    /// with confirmed and lost tracks).
+    public var firstAssociationMinIoU: Float = 0.2
+    /// Minimum IoU in the second association (low-score detections with the confirmed tracks left).
+    public var secondAssociationMinIoU: Float = 0.5
+    /// Minimum IoU to match a tentative track.
+    public var tentativeMinIoU: Float = 0.3
+    /// Multiply IoU by the detection score in the first association, so that, at equal overlap,
+    /// confident detections win (ByteTrack's `fuse_score`).
+    public var fuseScore = true
+    /// Matches in a row that confirm a new track (after the first frame).
+    public var confirmationHits = 2
+    /// How long a lost track is kept for re-identification, in seconds.
+    public var maxLostDuration: Double = 1.0
+    /// Confirmed and lost tracks overlapping more than this are duplicates: the younger goes.
+    public var duplicateIoU: Float = 0.85
+    /// A frame's detections beyond this many (highest scores kept) are ignored, so one
+    /// degenerate frame cannot stall the stream.
+    public var maxDetectionsPerFrame = 2000
+    /// Associate detections only with tracks of the same class.
+    public var perClass = true
+    /// Kalman filter noise.
+    public var noise = KalmanBoxFilter.Noise()
+    /// Scale the measurement noise by the detection's confidence (see `KalmanBoxFilter.update`).
+    public var confidenceWeightedUpdate = false
+
+    public init() {}
+}
+
+/// A track as reported for one frame.
+public struct TrackedObject: Sendable, Equatable {
+    /// Stable identity, from 1, unique over the tracker's life (across classes).
+    public var id: Int
+    public var label: String
+    public var classIndex: Int
+    /// Score of the detection matched in this frame.
+    public var score: Float
+    /// The filtered box at the frame's time.
+    public var box: Box
+    /// The detection matched in this frame (index into the `update` call's array).
+    public var detectionIndex: Int
+    /// Centre velocity in pixels per second.
+    public var velocity: (x: Float, y: Float)
+    public var state: TrackState
+    /// Frames the track has been matched in.
+    public var hits: Int
+    /// The motion state, for forecasting (`box(at:)`).
+    public var filter: KalmanBoxFilter
+
+    /// The box extrapolated to `time` (seconds on the tracker's time axis).
+    public func box(at time: Double) -> Box { filter.box(at: time) }
+
+    public static func == (a: TrackedObject, b: TrackedObject) -> Bool {
+        a.id == b.id && a.label == b.label && a.classIndex == b.classIndex && a.score == b.score && a.box == b.box
+            && a.detectionIndex == b.detectionIndex && a.velocity == b.velocity && a.state == b.state && a.hits == b.hits
+    }
+}
+
+/// ByteTrack-class multi-object tracker (Zhang et al., ECCV 2022), written from the paper.
+///
+/// Each `update` (one per frame, even with no detections: SORT's contract):
+/// 1. every track's Kalman filter predicts the box at the frame's time;
+/// 2. high-score detections are matched to confirmed and lost tracks, cost 1 − IoU·score, by
+///    optimal assignment (`LinearAssignment`);
+/// 3. low-score detections are matched to the confirmed tracks still unmatched (1 − IoU): this
+///    keeps occluded objects, whose scores drop, on their tracks; confirmed tracks left over are lost;
+/// 4. the high-score detections left are matched to tentative tracks; tentative tracks left over go;
+/// 5. the high-score detections still left start tentative tracks.
+/// Tracks only match detections of their own class (`perClass`). Times are seconds on any
+/// monotonic axis (pts for files, capture time for live streams).
+public struct MultiObjectTracker: Sendable {
+    public let configuration: TrackerConfiguration
+
+    struct Track: Sendable {
+        var id: Int
+        var label: String
+        var classIndex: Int
+        var score: Float
+        var filter: KalmanBoxFilter
+        var state: TrackState
+        var hits: Int
+        /// Consecutive matches (for confirmation).
+        var streak: Int
+        var lastMatchTime: Double
+    }
+
+    private(set) var tracks: [Track] = []
+    private var nextID = 1
+    private var frameCount = 0
+    private var lastTime: Double?
+
+    public init(configuration: TrackerConfiguration = TrackerConfiguration()) {
+        self.configuration = configuration
+    }
+
+    /// Live tracks (confirmed, lost or tentative).
+    public var trackCount: Int { tracks.count }
+    /// Identities handed out so far.
+    public var identitiesIssued: Int { nextID - 1 }
+
+    /// Advances to the frame at `time` and associates its detections.
+    /// - Returns: the confirmed tracks matched in this frame, in detection order.
+    ///   Detections with a non-finite box or score, or an empty box, are ignored.
+    /// - Note: a time earlier than the previous frame's is treated as the previous time
+    ///   (the filters never run backwards).
+    public mutating func update(detections: [Detection], at time: Double) -> [TrackedObject] {
+        var time = time.isFinite ? time : (lastTime ?? 0)
+        if let lastTime, time < lastTime { time = lastTime }
+        lastTime = time
+        let config = configuration
+        frameCount += 1
+
+        // Admissible detections, capped to the most confident.
+        var candidates: [Int] = []
+        for (i, d) in detections.enumerated()
+        where d.score.isFinite && d.score >= config.lowScoreThreshold && d.box.isFinite && d.box.width > 0 && d.box.height > 0 {
+            candidates.append(i)
+        }
+        if candidates.count > config.maxDetectionsPerFrame {
+            candidates.sort { detections[$0].score > detections[$1].score }
+            candidates.removeLast(candidates.count - config.maxDetectionsPerFrame)
+            candidates.sort()
+        }
+        let high = candidates.filter { detections[$0].score >= config.highScoreThreshold }
+        let low = candidates.filter { detections[$0].score < config.highScoreThreshold }
+
+        for t in tracks.indices { tracks[t].filter.predict(to: time) }
+
+        var matchedDetection = [Int: Int]()  // track index → detection index
+
+        // 1. High-score detections with confirmed and lost tracks.
+        let pool = tracks.indices.filter { tracks[$0].state == .confirmed || tracks[$0].state == .lost }
+        let first = associate(trackIndices: pool, detectionIndices: high, detections: detections,
+                              minIoU: config.firstAssociationMinIoU, fuseScore: config.fuseScore)
+        for (t, d) in first { matchedDetection[t] = d }
+        let highLeft = high.filter { d in !first.contains { $0.detection == d } }
+
+        // 2. Low-score detections with the confirmed tracks left.
+        let confirmedLeft = pool.filter { tracks[$0].state == .confirmed && matchedDetection[$0] == nil }
+        let second = associate(trackIndices: confirmedLeft, detectionIndices: low, detections: detections,
+                               minIoU: config.secondAssociationMinIoU, fuseScore: false)
+        for (t, d) in second { matchedDetection[t] = d }
+
+        // 3. High-score detections left with tentative tracks.
+        let tentative = tracks.indices.filter { tracks[$0].state == .tentative }
+        let third = associate(trackIndices: tentative, detectionIndices: highLeft, detections: detections,
+                              minIoU: config.tentativeMinIoU, fuseScore: config.fuseScore)
+        for (t, d) in third { matchedDetection[t] = d }
+        let unclaimed = highLeft.filter { d in !third.contains { $0.detection == d } }
+
+        // Lifecycle of existing tracks.
+        for t in tracks.indices {
+            if let d = matchedDetection[t] {
+                let detection = detections[d]
+                tracks[t].filter.update(with: detection.box, confidence: config.confidenceWeightedUpdate ? detection.score : nil)
+                tracks[t].score = detection.score
+                tracks[t].hits += 1
+                tracks[t].streak += 1
+                tracks[t].lastMatchTime = time
+                if tracks[t].state == .lost || (tracks[t].state == .tentative && tracks[t].streak >= config.confirmationHits) {
+                    tracks[t].state = .confirmed
+                }
+            } else {
+                tracks[t].streak = 0
+                switch tracks[t].state {
+                case .tentative: tracks[t].state = .removed
+                case .confirmed: tracks[t].state = .lost
+                case .lost where time - tracks[t].lastMatchTime > config.maxLostDuration: tracks[t].state = .removed
+                default: break
+                }
+            }
+        }
+
+        // 5. New tracks; on the very first frame they are confirmed at once (nothing to confirm against).
+        for d in unclaimed where detections[d].score >= config.newTrackThreshold {
+            let detection = detections[d]
+            let confirmed = frameCount == 1
+            tracks.append(Track(id: nextID, label: detection.label, classIndex: detection.classIndex, score: detection.score,
+                                filter: KalmanBoxFilter(box: detection.box, at: time, noise: config.noise),
+                                state: confirmed ? .confirmed : .tentative, hits: 1, streak: 1, lastMatchTime: time))
+            matchedDetection[tracks.count - 1] = d
+            nextID += 1
+        }
+
+        removeDuplicates()
+
+        var reported: [TrackedObject] = []
+        for (t, d) in matchedDetection where tracks[t].state == .confirmed {
+            let track = tracks[t]
+            reported.append(TrackedObject(id: track.id, label: track.label, classIndex: track.classIndex, score: track.score,
+                                          box: track.filter.box, detectionIndex: d, velocity: track.filter.velocity,
+                                          state: track.state, hits: track.hits, filter: track.filter))
+        }
+        tracks.removeAll { $0.state == .removed }
+        return reported.sorted { $0.detectionIndex < $1.detectionIndex }
+    }
+
+    /// Optimal matching of tracks to detections by IoU, gated at `minIoU` (on IoU·score when
+    /// `fuseScore`), same class only.
+    private func associate(trackIndices: [Int], detectionIndices: [Int], detections: [Detection], minIoU: Float,
+                           fuseScore: Bool) -> [(track: Int, detection: Int)] {
+        guard !trackIndices.isEmpty, !detectionIndices.isEmpty else { return [] }
+        let rows = trackIndices.count, columns = detectionIndices.count
+        var cost = [Float](repeating: .nan, count: rows * columns)
+        for (r, t) in trackIndices.enumerated() {
+            let predicted = tracks[t].filter.box
+            for (c, d) in detectionIndices.enumerated() {
+                let detection = detections[d]
+                if configuration.perClass && detection.classIndex != tracks[t].classIndex { continue }
+                let iou = predicted.iou(detection.box)
+                cost[r * columns + c] = 1 - (fuseScore ? iou * detection.score : iou)
+            }
+        }
+        // As in ByteTrack, the gate is on the (fused) cost: a pair is admissible when its cost
+        // is below 1 − minIoU, and leaving a track or a detection unmatched costs half that.
+        return LinearAssignment.solve(cost: cost, rows: rows, columns: columns, costLimit: 1 - minIoU)
+            .map { (trackIndices[$0.row], detectionIndices[$0.column]) }
+    }
+
+    /// Confirmed and lost tracks covering the same object: keep the one tracked longer.
+    private mutating func removeDuplicates() {
+        let active = tracks.indices.filter { tracks[$0].state == .confirmed }
+        let lost = tracks.indices.filter { tracks[$0].state == .lost }
+        guard !active.isEmpty, !lost.isEmpty else { return }
+        for a in active {
+            for l in lost where tracks[l].state == .lost && tracks[a].classIndex == tracks[l].classIndex {
+                guard tracks[a].filter.box.iou(tracks[l].filter.box) > configuration.duplicateIoU else { continue }
+                if tracks[a].hits >= tracks[l].hits { tracks[l].state = .removed } else { tracks[a].state = .removed }
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import XCTest
+@testable import VigilVision
+
+final class KalmanBoxFilterTests: XCTestCase {
+    func testLearnsAConstantVelocityAndForecastsIt() {
+        // 120 px/s right, 60 px/s down, growing 6 px/s, observed at 30 fps without noise.
+        func truth(_ t: Double) -> Box {
+            Box(centerX: Float(100 + 120 * t), centerY: Float(200 + 60 * t), width: Float(50 + 6 * t), height: Float(100 + 12 * t))
+        }
+        var filter = KalmanBoxFilter(box: truth(0), at: 0)
+        for f in 1...60 {
+            let t = Double(f) / 30
+            filter.predict(to: t)
+            filter.update(with: truth(t))
+        }
+        XCTAssertEqual(filter.velocity.x, 120, accuracy: 2)
+        XCTAssertEqual(filter.velocity.y, 60, accuracy: 2)
+        let ahead = filter.box(at: 2 + 0.133)
+        let expected = truth(2.133)
+        XCTAssertGreaterThan(ahead.iou(expected), 0.97, "\(ahead) vs \(expected)")
+        XCTAssertEqual(filter.time, 2, accuracy: 1e-12, "forecasting does not move the state")
+    }
+
+    func testIrregularTimeStepsAndDroppedFrames() {
+        var filter = KalmanBoxFilter(box: Box(centerX: 0, centerY: 0, width: 40, height: 40), at: 0)
+        var t = 0.0
+        for step in [0.033, 0.1, 0.033, 0.2, 0.05, 0.033, 0.033, 0.3, 0.033, 0.033] {
+            t += step
+            filter.predict(to: t)
+            filter.update(with: Box(centerX: Float(200 * t), centerY: 0, width: 40, height: 40))
+        }
+        XCTAssertEqual(filter.velocity.x, 200, accuracy: 15)
+        filter.predict(to: t - 1)  // never backwards
+        XCTAssertEqual(filter.time, t)
+    }
+
+    func testDegenerateBoxesKeepTheStateFinite() {
+        var filter = KalmanBoxFilter(box: Box(x1: 5, y1: 5, x2: 5, y2: 5), at: 0)
+        filter.predict(to: 1 / 30)
+        filter.update(with: Box(x1: 5, y1: 5, x2: 5, y2: 5))
+        filter.update(with: Box(x1: 5, y1: 5, x2: 6, y2: 6), confidence: .nan)
+        filter.update(with: Box(x1: 5, y1: 5, x2: 6, y2: 6), confidence: 1)
+        XCTAssertTrue(filter.box.isFinite)
+        XCTAssertGreaterThanOrEqual(filter.box.width, 1)
+        filter.predict(to: .infinity)
+        XCTAssertTrue(filter.box.isFinite)
+    }
+}
