@@ -31,8 +31,11 @@ let package = Package(
             providers: [.apt(["libjpeg-dev"])]
         ),
         .target(
+            name: "CVigilRuntime"
+        ),
+        .target(
             name: "VigilEngine",
-            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["CVigilRuntime", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: kernelFlags
         ),
         .target(

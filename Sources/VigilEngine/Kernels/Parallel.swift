@@ -1,13 +1,20 @@
+import CVigilRuntime
 import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Below this much work (multiply-adds or element operations) a kernel runs on the calling
-/// thread: waking a Dispatch worker costs tens of microseconds, more than the second core
-/// saves on a small step (measured on the MediaPipe detectors, whose hundred-odd small steps
-/// ran slower on two threads than on one). A spinning worker pool is the planned fix.
-let minimumParallelWork = 1 << 21
+/// thread. Handing a chunk to a spinning pool worker costs about a microsecond; this is a few
+/// microseconds of single-threaded work, so the split pays for itself. (Dispatch, selectable for
+/// comparison, needs about 16× more to break even.)
+let minimumParallelWork = WorkerPool.useDispatch ? 1 << 21 : 1 << 17
 
-/// Splits `count` items into at most `threads` contiguous chunks and runs them concurrently.
-/// With one thread, one chunk, or less than `minimumParallelWork` of `work`, the body runs inline.
+/// Splits `count` items into at most `threads` contiguous chunks and runs them on the calling
+/// thread and the `WorkerPool`. With one thread, one chunk, or less than `minimumParallelWork`
+/// of `work`, the body runs inline. Chunk `i` always covers the same range, whichever thread
+/// runs it, so kernels may key per-chunk scratch memory by the chunk's start.
 @inline(__always)
 func parallelChunks(_ count: Int, threads: Int, minimumChunk: Int = 1, work: Int = .max, _ body: (Range<Int>) -> Void) {
     let chunks = work < minimumParallelWork ? 1 : max(1, min(threads, count / max(minimumChunk, 1)))
@@ -15,12 +22,161 @@ func parallelChunks(_ count: Int, threads: Int, minimumChunk: Int = 1, work: Int
         if count > 0 { body(0..<count) }
         return
     }
-    withoutActuallyEscaping(body) { body in
-        let box = UncheckedSendable(body)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let start = count * chunk / chunks
-            let end = count * (chunk + 1) / chunks
-            if start < end { box.value(start..<end) }
+    if WorkerPool.useDispatch {
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let start = count * chunk / chunks, end = count * (chunk + 1) / chunks
+                if start < end { box.value(start..<end) }
+            }
+        }
+        return
+    }
+    WorkerPool.shared.run(chunks: chunks) { chunk in
+        let start = count * chunk / chunks, end = count * (chunk + 1) / chunks
+        if start < end { body(start..<end) }
+    }
+}
+
+/// Persistent kernel threads that spin briefly between jobs, so that the hundred-odd small
+/// steps of a detector can each be split across cores: waking a Dispatch worker costs tens of
+/// microseconds, a spinning worker picks a job up in well under one.
+///
+/// One job at a time, and the caller never waits for a worker that has not started: `state`
+/// packs a job generation (odd while a job is open) with the number of workers inside it. A
+/// worker joins an open job by incrementing that count with a compare-exchange on the same
+/// generation, claims chunks from a shared counter and leaves. The caller claims chunks too;
+/// when none is left it closes the job (generation made even, so no one can join any more)
+/// and waits only for the workers inside to finish their chunk. A worker that was descheduled
+/// or parked therefore costs nothing: the caller does its share. The body, which does not
+/// escape, is never touched after `run` returns. Workers spin for a while after a job, yielding
+/// the core to any other runnable thread after the first tens of microseconds, and then park on
+/// a condition variable.
+/// A caller finding the pool busy (another session on another thread) runs its chunks inline.
+final class WorkerPool: @unchecked Sendable {
+    // @unchecked: `job` and `jobChunks` are written only by the caller holding `busy`, while the
+    // job is closed and no worker is inside; workers read them only while inside an open job.
+
+    /// One worker per processor beyond the caller's.
+    static let shared = WorkerPool(workers: max(0, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) - 1))
+
+    /// PAUSE-only iterations (tens of microseconds), then `sched_yield` until `spinIterations`
+    /// (about a millisecond in all), then park.
+    static let pureSpinIterations = 1_000
+    static let spinIterations = 5_000
+
+    /// `VIGIL_POOL=dispatch` splits kernels with `DispatchQueue.concurrentPerform` instead, for
+    /// comparing the two in one build.
+    static let useDispatch = getenv("VIGIL_POOL").map { String(cString: $0) == "dispatch" } ?? false
+
+    /// generation << 16 | workers inside the current job.
+    private let state = Atomic<Int>(0)
+    private static let one = 1 << 16
+    private let nextChunk = Atomic<Int>(0)
+    private let parkedWorkers = Atomic<Int>(0)
+    private let busy = Atomic<Bool>(false)
+    private var job: ((Int) -> Void)?
+    private var jobChunks = 0
+    let workerCount: Int
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
+
+    init(workers: Int) {
+        workerCount = min(workers, 63)
+        mutex = .allocate(capacity: 1)
+        condition = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+        for _ in 0..<workerCount {
+            var thread = pthread_t()
+            let context = Unmanaged.passRetained(self).toOpaque()  // the pool lives as long as its threads
+            let status = pthread_create(&thread, nil, { context in
+                Unmanaged<WorkerPool>.fromOpaque(context!).takeUnretainedValue().workerLoop()
+            }, context)
+            precondition(status == 0, "cannot start a kernel worker thread: error \(status)")
+            pthread_detach(thread)
+        }
+    }
+
+    /// Runs `body` for every chunk in `0..<chunks` across the caller and the workers; returns
+    /// when all are done.
+    func run(chunks: Int, _ body: (Int) -> Void) {
+        guard workerCount > 0, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            for chunk in 0..<chunks { body(chunk) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            job = body
+            jobChunks = chunks
+            nextChunk.store(0, ordering: .relaxed)
+            state.add(Self.one, ordering: .sequentiallyConsistent)  // open: publishes job and chunks
+            if parkedWorkers.load(ordering: .sequentiallyConsistent) > 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_broadcast(condition)
+                pthread_mutex_unlock(mutex)
+            }
+            runClaimedChunks()
+            // Close, then wait for the workers still inside (each finishing a chunk it claimed).
+            var inside = state.add(Self.one, ordering: .sequentiallyConsistent).newValue & (Self.one - 1)
+            var spins = 0
+            while inside > 0 {
+                // A worker preempted mid-chunk may need this very core: let it have it.
+                spins += 1
+                if spins < Self.pureSpinIterations { vigil_cpu_relax() } else { sched_yield() }
+                inside = state.load(ordering: .acquiring) & (Self.one - 1)
+            }
+            job = nil
+        }
+        busy.store(false, ordering: .releasing)
+    }
+
+    /// Claims and runs chunks until none is left.
+    @inline(never)
+    private func runClaimedChunks() {
+        guard let body = job else { return }
+        let chunks = jobChunks
+        while true {
+            let chunk = nextChunk.add(1, ordering: .relaxed).oldValue
+            if chunk >= chunks { return }
+            body(chunk)
+        }
+    }
+
+    private func workerLoop() -> Never {
+        var finished = 0  // the last generation this worker took part in or saw closed
+        while true {
+            var spins = 0
+            var current = state.load(ordering: .acquiring)
+            while true {
+                let generation = current >> 16
+                if generation & 1 == 1 && generation != finished {
+                    // Join the open job unless it closed (or another worker joined) meanwhile.
+                    let (joined, seen) = state.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+                    if joined { break }
+                    current = seen
+                    continue
+                }
+                spins += 1
+                if spins < Self.pureSpinIterations {
+                    vigil_cpu_relax()
+                } else if spins < Self.spinIterations {
+                    sched_yield()  // still quick to respond, but gives the core to any other runnable thread
+                } else {
+                    // Park. The seq-cst increment pairs with the caller's seq-cst open and load of
+                    // `parkedWorkers`: either we see the new generation here or the caller sees us
+                    // parked and broadcasts (under the mutex, so not before we wait).
+                    pthread_mutex_lock(mutex)
+                    parkedWorkers.add(1, ordering: .sequentiallyConsistent)
+                    while state.load(ordering: .sequentiallyConsistent) >> 16 == generation { pthread_cond_wait(condition, mutex) }
+                    parkedWorkers.subtract(1, ordering: .sequentiallyConsistent)
+                    pthread_mutex_unlock(mutex)
+                    spins = 0
+                }
+                current = state.load(ordering: .acquiring)
+            }
+            finished = current >> 16
+            runClaimedChunks()
+            state.subtract(1, ordering: .releasing)  // leave
         }
     }
 }
