@@ -83,28 +83,73 @@ final class Conv2DKernel: @unchecked Sendable {
 
     /// Writes the receptive-field patches of `count` output pixels, rows of `patchSize`,
     /// zero where the window hangs over the padding.
+    ///
+    /// With one group and no horizontal dilation, the taps of one kernel row are neighbouring
+    /// pixels, whose channels are contiguous in NHWC: the in-bounds part of a kernel row is one
+    /// copy of up to KW·Cin floats instead of KW copies of Cin (for a 3-channel stem, 5 copies
+    /// of 15 floats instead of 25 of 3).
     @inline(__always)
     func gatherPatches(input: UnsafePointer<Float>, firstPixel: Int, count: Int, group: Int, into patch: UnsafeMutablePointer<Float>) {
         let cig = g.inputChannelsPerGroup
         let channelOffset = group * cig
+        let rowsAreContiguous = g.groups == 1 && g.dilationW == 1
+        let kw = g.kernelWidth
         for r in 0..<count {
             let pixel = firstPixel + r
             let ox = pixel % g.outputWidth
             let oy = (pixel / g.outputWidth) % g.outputHeight
             let n = pixel / (g.outputWidth * g.outputHeight)
             var dst = patch + r * patchSize
+            let ix0 = ox * g.strideW - g.padLeft
             for ky in 0..<g.kernelHeight {
                 let iy = oy * g.strideH - g.padTop + ky * g.dilationH
-                for kx in 0..<g.kernelWidth {
-                    let ix = ox * g.strideW - g.padLeft + kx * g.dilationW
-                    if iy < 0 || iy >= g.inputHeight || ix < 0 || ix >= g.inputWidth {
-                        dst.update(repeating: 0, count: cig)
-                    } else {
-                        dst.update(from: input + ((n * g.inputHeight + iy) * g.inputWidth + ix) * g.inputChannels + channelOffset, count: cig)
+                if iy < 0 || iy >= g.inputHeight {
+                    Self.fill(dst, count: kw * cig)
+                    dst += kw * cig
+                    continue
+                }
+                let rowBase = input + ((n * g.inputHeight + iy) * g.inputWidth) * g.inputChannels + channelOffset
+                if rowsAreContiguous {
+                    // Taps kx in [first, last) are inside the image.
+                    let first = min(max(0, -ix0), kw), last = max(first, min(kw, g.inputWidth - ix0))
+                    Self.fill(dst, count: first * cig)
+                    Self.copy(rowBase + (ix0 + first) * cig, to: dst + first * cig, count: (last - first) * cig)
+                    Self.fill(dst + last * cig, count: (kw - last) * cig)
+                    dst += kw * cig
+                } else {
+                    for kx in 0..<kw {
+                        let ix = ix0 + kx * g.dilationW
+                        if ix < 0 || ix >= g.inputWidth {
+                            Self.fill(dst, count: cig)
+                        } else {
+                            Self.copy(rowBase + ix * g.inputChannels, to: dst, count: cig)
+                        }
+                        dst += cig
                     }
-                    dst += cig
                 }
             }
         }
+    }
+
+    /// Small copies inline (8 floats at a time), instead of a memmove call per patch segment.
+    @inline(__always)
+    static func copy(_ source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            UnsafeMutableRawPointer(destination + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self),
+                                                                as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count { destination[i] = source[i]; i += 1 }
+    }
+
+    @inline(__always)
+    static func fill(_ destination: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            UnsafeMutableRawPointer(destination + i).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count { destination[i] = 0; i += 1 }
     }
 }

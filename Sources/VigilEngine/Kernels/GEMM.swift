@@ -44,9 +44,18 @@ enum GEMM {
             let count = min(rowsPerKernel, rows.upperBound - row)
             for panel in 0..<b.panelCount {
                 let column = panel * 16
+                let columns = min(16, b.n - column)
+                if columns <= 8 {
+                    // A last panel of at most 8 columns: half the FMAs of the 16-wide tile.
+                    narrowMicroKernel(k: b.k, a: a + row * lda, lda: lda, rows: count,
+                                      b: b.panels + panel * b.k * 16, bias: bias.map { $0 + column },
+                                      c: c + row * ldc + column, ldc: ldc, columns: columns, activation: activation,
+                                      residual: residual.map { $0 + row * ldc + column })
+                    continue
+                }
                 microKernel(k: b.k, a: a + row * lda, lda: lda, rows: count,
                             b: b.panels + panel * b.k * 16, bias: bias.map { $0 + column },
-                            c: c + row * ldc + column, ldc: ldc, columns: min(16, b.n - column), activation: activation,
+                            c: c + row * ldc + column, ldc: ldc, columns: columns, activation: activation,
                             residual: residual.map { $0 + row * ldc + column })
             }
             row += count
@@ -109,11 +118,11 @@ enum GEMM {
             }
             let lo = activation.vector(sumLo), hi = activation.vector(sumHi)
             let out = c + row * ldc
+            UnsafeMutableRawPointer(out).storeBytes(of: lo, as: SIMD8<Float>.self)  // columns > 8 here
             if columns == 16 {
-                UnsafeMutableRawPointer(out).storeBytes(of: lo, as: SIMD8<Float>.self)
                 UnsafeMutableRawPointer(out + 8).storeBytes(of: hi, as: SIMD8<Float>.self)
             } else {
-                for j in 0..<columns { out[j] = j < 8 ? lo[j] : hi[j - 8] }
+                for j in 8..<columns { out[j] = hi[j - 8] }
             }
         }
         store(0, c00, c01)
@@ -122,5 +131,54 @@ enum GEMM {
         if rows > 3 { store(3, c30, c31) }
         if rows > 4 { store(4, c40, c41) }
         if rows > 5 { store(5, c50, c51) }
+    }
+
+    /// 6×8 register tile for a panel's first 8 columns (of which `columns` ≤ 8 are stored);
+    /// otherwise as `microKernel`.
+    @inline(__always)
+    static func narrowMicroKernel(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int, b: UnsafePointer<Float>,
+                                  bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int,
+                                  activation: Activation, residual: UnsafePointer<Float>? = nil) {
+        let a0 = a
+        let a1 = rows > 1 ? a + lda : a
+        let a2 = rows > 2 ? a + 2 * lda : a
+        let a3 = rows > 3 ? a + 3 * lda : a
+        let a4 = rows > 4 ? a + 4 * lda : a
+        let a5 = rows > 5 ? a + 5 * lda : a
+        var bias0 = SIMD8<Float>()
+        if let bias {
+            if columns == 8 { bias0 = UnsafeRawPointer(bias).loadUnaligned(as: SIMD8<Float>.self) } else { for j in 0..<columns { bias0[j] = bias[j] } }
+        }
+        var c0 = bias0, c1 = bias0, c2 = bias0, c3 = bias0, c4 = bias0, c5 = bias0
+        let braw = UnsafeRawPointer(b)
+        for p in 0..<k {
+            let b0 = braw.loadUnaligned(fromByteOffset: p * 64, as: SIMD8<Float>.self)
+            c0.addProduct(SIMD8<Float>(repeating: a0[p]), b0)
+            c1.addProduct(SIMD8<Float>(repeating: a1[p]), b0)
+            c2.addProduct(SIMD8<Float>(repeating: a2[p]), b0)
+            c3.addProduct(SIMD8<Float>(repeating: a3[p]), b0)
+            c4.addProduct(SIMD8<Float>(repeating: a4[p]), b0)
+            c5.addProduct(SIMD8<Float>(repeating: a5[p]), b0)
+        }
+        @inline(__always) func store(_ row: Int, _ raw: SIMD8<Float>) {
+            var sum = raw
+            if let residual {
+                let r = residual + row * ldc
+                if columns == 8 { sum += UnsafeRawPointer(r).loadUnaligned(as: SIMD8<Float>.self) } else { for j in 0..<columns { sum[j] += r[j] } }
+            }
+            let value = activation.vector(sum)
+            let out = c + row * ldc
+            if columns == 8 {
+                UnsafeMutableRawPointer(out).storeBytes(of: value, as: SIMD8<Float>.self)
+            } else {
+                for j in 0..<columns { out[j] = value[j] }
+            }
+        }
+        store(0, c0)
+        if rows > 1 { store(1, c1) }
+        if rows > 2 { store(2, c2) }
+        if rows > 3 { store(3, c3) }
+        if rows > 4 { store(4, c4) }
+        if rows > 5 { store(5, c5) }
     }
 }
