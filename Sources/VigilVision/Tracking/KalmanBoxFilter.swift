@@ -1,24 +1,35 @@
-/// A constant-velocity Kalman filter on a box's centre x, centre y, width and height, in
-/// pixels and pixels per second, with time steps of any length (frames may be dropped or
-/// arrive irregularly from a live stream).
+/// A constant-velocity Kalman filter on a box's centre, shape and height, in pixels and
+/// pixels per second, with time steps of any length (frames may be dropped or arrive
+/// irregularly from a live stream).
 ///
-/// The model is the usual tracking one (SORT/ByteTrack's, on width and height rather than
-/// aspect ratio as in BoT-SORT): each coordinate moves with its own velocity, process and
-/// measurement noise are diagonal and proportional to the box size. With a diagonal initial
-/// covariance, the 8×8 covariance then stays block-diagonal: four independent 2×2 blocks
-/// (position, velocity) of one coordinate each. The filter keeps exactly those blocks, which
-/// is the full filter, not an approximation, at a fraction of the cost.
+/// The model is the usual tracking one (SORT/ByteTrack's): each coordinate moves with its own
+/// velocity, process and measurement noise are diagonal and proportional to the box height.
+/// The shape coordinate is either the aspect ratio w/h, nearly constant (ByteTrack), or the
+/// width, free like the others (BoT-SORT). With a diagonal initial covariance, the 8×8
+/// covariance stays block-diagonal: four independent 2×2 blocks (position, velocity) of one
+/// coordinate each. The filter keeps exactly those blocks, which is the full filter, not an
+/// approximation, at a fraction of the cost.
 public struct KalmanBoxFilter: Sendable, Equatable {
-    /// Noise scales, as fractions of the box size, per frame interval of the nominal rate.
+    /// How the box's width is modelled.
+    public enum Shape: String, Sendable, Equatable {
+        /// (cx, cy, w/h, h): the aspect ratio changes slowly, so one wrong or sloppy detection
+        /// barely reshapes the track (ByteTrack, DeepSORT).
+        case aspectRatio
+        /// (cx, cy, w, h): width as free as height (BoT-SORT), for objects that turn or deform.
+        case widthHeight
+    }
+
+    /// Noise scales, as fractions of the box height, per frame interval of the nominal rate.
     public struct Noise: Sendable, Equatable {
-        /// Standard deviation of the position random walk per nominal frame (×size).
+        /// Standard deviation of the position random walk per nominal frame (×height).
         public var position: Float = 1.0 / 20
-        /// Standard deviation of the velocity random walk per nominal frame (×size per frame).
+        /// Standard deviation of the velocity random walk per nominal frame (×height per frame).
         public var velocity: Float = 1.0 / 160
-        /// Standard deviation of a detection's coordinates (×size).
+        /// Standard deviation of a detection's coordinates (×height).
         public var measurement: Float = 1.0 / 20
         /// The frame interval the scales above refer to, in seconds.
         public var nominalInterval: Double = 1.0 / 30
+        public var shape: Shape = .widthHeight
 
         public init() {}
     }
@@ -29,30 +40,50 @@ public struct KalmanBoxFilter: Sendable, Equatable {
         var pp: Double, pv: Double, vv: Double
     }
 
-    /// cx, cy, w, h.
+    /// cx, cy, shape (w/h or w), h.
     var axes: (Axis, Axis, Axis, Axis)
     /// The time the state describes, in seconds.
     public private(set) var time: Double
     public let noise: Noise
 
+    /// Standard deviations of one coordinate, per nominal frame: (process position, process
+    /// velocity, measurement). The aspect ratio is dimensionless and gets ByteTrack's small
+    /// constants; the pixel coordinates scale with the height.
+    private static func deviations(_ noise: Noise, axis: Int, height: Double) -> (position: Double, velocity: Double, measurement: Double) {
+        if axis == 2 && noise.shape == .aspectRatio { return (1e-2, 1e-5, 1e-1) }
+        return (Double(noise.position) * height, Double(noise.velocity) * height, Double(noise.measurement) * height)
+    }
+
     /// Starts a track on its first detection, at rest, with a wide velocity prior.
     public init(box: Box, at time: Double, noise: Noise = Noise()) {
         self.noise = noise
         self.time = time
+        let h = Double(max(box.height, 1))
+        let values = Self.measurement(of: box, shape: noise.shape)
         let T = noise.nominalInterval
-        func axis(_ value: Float, size: Float) -> Axis {
-            let sp = Double(2 * noise.position * size), sv = Double(10 * noise.velocity * size) / T
-            return Axis(position: Double(value), velocity: 0, pp: sp * sp, pv: 0, vv: sv * sv)
+        var made: [Axis] = []
+        for i in 0..<4 {
+            let d = Self.deviations(noise, axis: i, height: h)
+            let sp = 2 * d.position, sv = 10 * d.velocity / T
+            made.append(Axis(position: values[i], velocity: 0, pp: sp * sp, pv: 0, vv: sv * sv))
         }
-        let w = max(box.width, 1), h = max(box.height, 1)
-        axes = (axis(box.centerX, size: w), axis(box.centerY, size: h), axis(box.width, size: w), axis(box.height, size: h))
+        axes = (made[0], made[1], made[2], made[3])
+    }
+
+    /// The four measured coordinates of a box.
+    private static func measurement(of box: Box, shape: Shape) -> [Double] {
+        let w = Double(max(box.width, 1)), h = Double(max(box.height, 1))
+        return [Double(box.centerX), Double(box.centerY), shape == .aspectRatio ? w / h : w, h]
+    }
+
+    private func box(cx: Double, cy: Double, shape: Double, h: Double) -> Box {
+        let height = max(h, 1)
+        let width = noise.shape == .aspectRatio ? max(shape, 1e-3) * height : max(shape, 1)
+        return Box(centerX: Float(cx), centerY: Float(cy), width: Float(width), height: Float(height))
     }
 
     /// The state's box (at `time`).
-    public var box: Box {
-        Box(centerX: Float(axes.0.position), centerY: Float(axes.1.position),
-            width: Float(max(axes.2.position, 1)), height: Float(max(axes.3.position, 1)))
-    }
+    public var box: Box { box(cx: axes.0.position, cy: axes.1.position, shape: axes.2.position, h: axes.3.position) }
 
     /// Velocity of the centre in pixels per second.
     public var velocity: (x: Float, y: Float) { (Float(axes.0.velocity), Float(axes.1.velocity)) }
@@ -61,9 +92,9 @@ public struct KalmanBoxFilter: Sendable, Equatable {
     /// (latency forecasting: where the object is when the result is delivered).
     public func box(at target: Double) -> Box {
         let dt = target - time
-        let w = max(axes.2.position + axes.2.velocity * dt, 1), h = max(axes.3.position + axes.3.velocity * dt, 1)
-        return Box(centerX: Float(axes.0.position + axes.0.velocity * dt), centerY: Float(axes.1.position + axes.1.velocity * dt),
-                   width: Float(w), height: Float(h))
+        guard dt.isFinite else { return box }
+        return box(cx: axes.0.position + axes.0.velocity * dt, cy: axes.1.position + axes.1.velocity * dt,
+                   shape: axes.2.position + axes.2.velocity * dt, h: axes.3.position + axes.3.velocity * dt)
     }
 
     /// Advances the state to `target` (no-op for a time at or before the state's).
@@ -71,15 +102,16 @@ public struct KalmanBoxFilter: Sendable, Equatable {
         let dt = target - time
         guard dt > 0, dt.isFinite else { return }
         let T = noise.nominalInterval, steps = dt / T
-        let w = max(axes.2.position, 1), h = max(axes.3.position, 1)
-        func step(_ a: inout Axis, size: Double) {
-            let qp = Double(noise.position) * size, qv = Double(noise.velocity) * size / T
+        let h = max(axes.3.position, 1), noise = self.noise
+        func step(_ a: inout Axis, _ index: Int) {
+            let d = Self.deviations(noise, axis: index, height: h)
+            let qp = d.position, qv = d.velocity / T
             a.position += a.velocity * dt
             a.pp += 2 * dt * a.pv + dt * dt * a.vv + qp * qp * steps
             a.pv += dt * a.vv
             a.vv += qv * qv * steps
         }
-        step(&axes.0, size: w); step(&axes.1, size: h); step(&axes.2, size: w); step(&axes.3, size: h)
+        step(&axes.0, 0); step(&axes.1, 1); step(&axes.2, 2); step(&axes.3, 3)
         time = target
     }
 
@@ -87,14 +119,15 @@ public struct KalmanBoxFilter: Sendable, Equatable {
     /// - Parameter confidence: in [0, 1]; nil keeps the nominal measurement noise. A confident
     ///   detection is trusted more (NSA Kalman, GIAOTracker): noise × (1 − confidence), floored.
     public mutating func update(with box: Box, confidence: Float? = nil) {
-        let w = Double(max(box.width, 1)), h = Double(max(box.height, 1))
+        let z = Self.measurement(of: box, shape: noise.shape)
+        let h = max(axes.3.position, 1), noise = self.noise
         var scale = 1.0
         if let confidence, confidence.isFinite { scale = max(1 - Double(min(max(confidence, 0), 1)), 0.1) }
-        func correct(_ a: inout Axis, _ z: Float, size: Double) {
-            let sr = Double(noise.measurement) * size
+        func correct(_ a: inout Axis, _ index: Int) {
+            let sr = Self.deviations(noise, axis: index, height: h).measurement
             let s = a.pp + sr * sr * scale
             let kp = a.pp / s, kv = a.pv / s
-            let residual = Double(z) - a.position
+            let residual = z[index] - a.position
             a.position += kp * residual
             a.velocity += kv * residual
             let pp = a.pp, pv = a.pv
@@ -102,8 +135,7 @@ public struct KalmanBoxFilter: Sendable, Equatable {
             a.pv = (1 - kp) * pv
             a.vv -= kv * pv
         }
-        correct(&axes.0, box.centerX, size: w); correct(&axes.1, box.centerY, size: h)
-        correct(&axes.2, box.width, size: w); correct(&axes.3, box.height, size: h)
+        correct(&axes.0, 0); correct(&axes.1, 1); correct(&axes.2, 2); correct(&axes.3, 3)
     }
 
     public static func == (a: KalmanBoxFilter, b: KalmanBoxFilter) -> Bool {

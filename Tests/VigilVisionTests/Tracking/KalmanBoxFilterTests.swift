@@ -45,4 +45,20 @@ final class KalmanBoxFilterTests: XCTestCase {
         filter.predict(to: .infinity)
         XCTAssertTrue(filter.box.isFinite)
     }
+
+    /// The aspect-ratio shape (ByteTrack's) barely changes on one sloppy detection; the
+    /// width-height shape (BoT-SORT's, the default) follows it like any coordinate.
+    func testAspectRatioShapeResistsOneSloppyDetection() {
+        func widthAfterSloppyUpdate(_ shape: KalmanBoxFilter.Shape) -> Float {
+            var noise = KalmanBoxFilter.Noise()
+            noise.shape = shape
+            var filter = KalmanBoxFilter(box: Box(centerX: 0, centerY: 0, width: 50, height: 100), at: 0, noise: noise)
+            for f in 1...30 { filter.predict(to: Double(f) / 30); filter.update(with: Box(centerX: 0, centerY: 0, width: 50, height: 100)) }
+            filter.predict(to: 31.0 / 30)
+            filter.update(with: Box(centerX: 0, centerY: 0, width: 100, height: 100))
+            return filter.box.width
+        }
+        XCTAssertEqual(widthAfterSloppyUpdate(.aspectRatio), 50, accuracy: 5)
+        XCTAssertGreaterThan(widthAfterSloppyUpdate(.widthHeight), 60)
+    }
 }

@@ -67,10 +67,10 @@ final class MultiObjectTrackerTests: XCTestCase {
         XCTAssertEqual(Set(ids), [1])
         XCTAssertEqual(ids.count, 45)
 
-        // Gone for 2 s (longer than maxLostDuration): a new identity.
-        for f in 120..<125 { _ = tracker.update(detections: [], at: Double(f) / 30) }
+        // Gone for 3 s (longer than maxLostDuration): a new identity.
+        for f in 150..<155 { _ = tracker.update(detections: [], at: Double(f) / 30) }
         var late: [Int] = []
-        for f in 125..<130 { late += tracker.update(detections: [detection(box(460, 200))], at: Double(f) / 30).map(\.id) }
+        for f in 155..<160 { late += tracker.update(detections: [detection(box(460, 200))], at: Double(f) / 30).map(\.id) }
         XCTAssertEqual(Set(late), [2])
     }
 
@@ -144,5 +144,23 @@ final class MultiObjectTrackerTests: XCTestCase {
         }
         XCTAssertGreaterThan(reported, 0)
         XCTAssertLessThanOrEqual(tracker.trackCount, TrackerConfiguration().maxDetectionsPerFrame * 2)
+    }
+
+    /// An object runs right at 300 px/s, is hidden for 10 frames during which it stopped, and
+    /// reappears where it was last seen: the coasting prediction is 100 px away, the last
+    /// observation is not.
+    func testRecoversAStoppedObjectByItsLastObservation() {
+        func run(recovery: Bool) -> Set<Int> {
+            var configuration = TrackerConfiguration()
+            configuration.observationRecovery = recovery
+            var tracker = MultiObjectTracker(configuration: configuration)
+            var ids = Set<Int>()
+            for f in 0..<20 { ids.formUnion(tracker.update(detections: [detection(box(100 + 10 * Float(f), 300))], at: Double(f) / 30).map(\.id)) }
+            for f in 20..<30 { _ = tracker.update(detections: [], at: Double(f) / 30) }
+            for f in 30..<40 { ids.formUnion(tracker.update(detections: [detection(box(290, 300))], at: Double(f) / 30).map(\.id)) }
+            return ids
+        }
+        XCTAssertEqual(run(recovery: true), [1])
+        XCTAssertEqual(run(recovery: false), [1, 2], "without recovery the object gets a new identity (the test can fail)")
     }
 }
