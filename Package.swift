@@ -79,7 +79,8 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilVisionTests",
-            dependencies: ["VigilVision", "VigilEngine", "_TestSupport"]
+            dependencies: ["VigilVision", "VigilEngine", "_TestSupport"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "VigilPipelineTests",
