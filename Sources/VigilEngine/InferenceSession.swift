@@ -20,7 +20,10 @@ public final class InferenceSession: @unchecked Sendable {
         self.threads = max(1, threads)
         var planner = Planner(graph: self.graph, threads: self.threads)
         plan = try planner.plan(inputShapes: inputShapes)
-        arena = .allocate(capacity: plan.arenaFloats)
+        // Cache-line aligned (the planner keeps every offset a multiple of 64 bytes), so no
+        // 32-byte vector load or store of a kernel straddles two lines.
+        arena = UnsafeMutableRawPointer.allocate(byteCount: plan.arenaFloats * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: plan.arenaFloats)
         arena.initialize(repeating: 0, count: plan.arenaFloats)
     }
 
@@ -57,14 +60,14 @@ public final class InferenceSession: @unchecked Sendable {
         for step in plan.steps { try step.run(arena) }
     }
 
-    /// Runs with per-step wall-clock timing (seconds), in plan order.
-    public func runProfiled() throws -> [(name: String, kind: String, seconds: Double)] {
-        var result: [(String, String, Double)] = []
+    /// Runs with per-step wall-clock timing (seconds) and floating-point operations, in plan order.
+    public func runProfiled() throws -> [(name: String, kind: String, seconds: Double, flops: Int)] {
+        var result: [(String, String, Double, Int)] = []
         result.reserveCapacity(plan.steps.count)
         for step in plan.steps {
             let start = DispatchTime.now().uptimeNanoseconds
             try step.run(arena)
-            result.append((step.name, step.kind, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+            result.append((step.name, step.kind, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, step.flops))
         }
         return result
     }

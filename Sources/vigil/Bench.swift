@@ -59,11 +59,18 @@ struct Bench: ParsableCommand {
             }
         }
         if (Int(ProcessInfo.processInfo.environment["VIGIL_DEBUG"] ?? "") ?? 0) >= 2 {
-            // VIGIL_DEBUG=2: every step of one run after warm-up, in plan order.
+            // VIGIL_DEBUG=2: every step in plan order, mean over `runs` runs after warm-up, with
+            // its GFLOP/s where it computes (convolutions).
             let session = try InferenceSession(graph: graph, inputShapes: shapes, threads: threads)
             for _ in 0..<max(1, warmup) { try session.run() }
-            for step in try session.runProfiled() {
-                print(String(format: "  %9.3f ms  %@  %@", step.seconds * 1000, step.kind, step.name))
+            var steps = try session.runProfiled()
+            for _ in 1..<max(1, runs) {
+                for (i, step) in try session.runProfiled().enumerated() { steps[i].seconds += step.seconds }
+            }
+            for step in steps {
+                let seconds = step.seconds / Double(max(1, runs))
+                let rate = step.flops > 0 ? String(format: "%6.1f GFLOP/s", Double(step.flops) / seconds / 1e9) : String(repeating: " ", count: 13)
+                print(String(format: "  %9.3f ms  %@  %@  %@", seconds * 1000, rate, step.kind, step.name))
             }
         }
         if result.referenceSteps > 0 { print("note         \(result.referenceSteps) steps run through reference operators") }

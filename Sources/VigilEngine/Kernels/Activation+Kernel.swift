@@ -7,14 +7,23 @@ extension Activation {
         switch self {
         case .identity: return v
         case .relu: return v.replacing(with: 0, where: v .< 0)
-        case .clip(let lo, let hi): return pointwiseMin(pointwiseMax(v, SIMD8(repeating: lo)), SIMD8(repeating: hi))
+        case .clip(let lo, let hi): return Self.clamp(v, SIMD8(repeating: lo), SIMD8(repeating: hi))
         case .leakyRelu(let alpha): return v.replacing(with: v * alpha, where: v .< 0)
-        case .hardSigmoid(let alpha, let beta): return pointwiseMin(pointwiseMax(v * alpha + beta, SIMD8(repeating: 0)), SIMD8(repeating: 1))
-        case .hardSwish: return v * pointwiseMin(pointwiseMax(v + 3, SIMD8(repeating: 0)), SIMD8(repeating: 6)) * (1 / 6 as Float)
+        case .hardSigmoid(let alpha, let beta): return Self.clamp(v * alpha + beta, SIMD8(repeating: 0), SIMD8(repeating: 1))
+        case .hardSwish: return v * Self.clamp(v + 3, SIMD8(repeating: 0), SIMD8(repeating: 6)) * (1 / 6 as Float)
         case .sigmoid: return VectorMath.sigmoid(v)
         case .tanh: return VectorMath.tanh(v)
         case .silu: return v * VectorMath.sigmoid(v)
         }
+    }
+
+    /// `v` clamped to [lo, hi] by compare-and-select, which compiles to vector compares and
+    /// blends. (The standard library's `pointwiseMin`/`pointwiseMax` and `clamped`, which
+    /// also order NaNs, ran lane by lane: a ReLU6 epilogue made a 1×1 convolution 2.6× slower.)
+    /// NaN passes through unchanged.
+    @inline(__always)
+    static func clamp(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>) -> SIMD8<Float> {
+        v.replacing(with: lo, where: v .< lo).replacing(with: hi, where: v .> hi)
     }
 
     /// Applies the activation to `count` floats in place, 8 lanes at a time (exp-based ones
@@ -26,15 +35,15 @@ extension Activation {
         case .relu: applyVector(p, count: count) { $0.replacing(with: 0, where: $0 .< 0) } scalar: { max($0, 0) }
         case .clip(let lo, let hi):
             let vlo = SIMD8<Float>(repeating: lo), vhi = SIMD8<Float>(repeating: hi)
-            applyVector(p, count: count) { $0.clamped(lowerBound: vlo, upperBound: vhi) } scalar: { min(max($0, lo), hi) }
+            applyVector(p, count: count) { Self.clamp($0, vlo, vhi) } scalar: { min(max($0, lo), hi) }
         case .leakyRelu(let alpha):
             applyVector(p, count: count) { $0.replacing(with: $0 * alpha, where: $0 .< 0) } scalar: { $0 >= 0 ? $0 : $0 * alpha }
         case .hardSigmoid(let alpha, let beta):
             let zero = SIMD8<Float>(repeating: 0), one = SIMD8<Float>(repeating: 1)
-            applyVector(p, count: count) { ($0 * alpha + beta).clamped(lowerBound: zero, upperBound: one) } scalar: { max(0, min(1, alpha * $0 + beta)) }
+            applyVector(p, count: count) { Self.clamp($0 * alpha + beta, zero, one) } scalar: { max(0, min(1, alpha * $0 + beta)) }
         case .hardSwish:
             let zero = SIMD8<Float>(repeating: 0), six = SIMD8<Float>(repeating: 6)
-            applyVector(p, count: count) { $0 * ($0 + 3).clamped(lowerBound: zero, upperBound: six) * (1 / 6 as Float) } scalar: { $0 * min(max($0 + 3, 0), 6) / 6 }
+            applyVector(p, count: count) { $0 * Self.clamp($0 + 3, zero, six) * (1 / 6 as Float) } scalar: { $0 * min(max($0 + 3, 0), 6) / 6 }
         case .sigmoid: applyVector(p, count: count) { VectorMath.sigmoid($0) } scalar: { 1 / (1 + expf(-$0)) }
         case .tanh: applyVector(p, count: count) { VectorMath.tanh($0) } scalar: { tanhf($0) }
         case .silu: applyVector(p, count: count) { $0 * VectorMath.sigmoid($0) } scalar: { $0 / (1 + expf(-$0)) }

@@ -86,8 +86,9 @@ struct BinaryKernel {
         case (.sub, 1, 1): vector(a, b, out, count) { $0 - $1 }
         case (.div, 1, 1): vector(a, b, out, count) { $0 / $1 }
         case (.prelu, 1, 1): vector(a, b, out, count) { $0.replacing(with: $0 * $1, where: $0 .< 0) }
-        case (.max, 1, 1): vector(a, b, out, count) { pointwiseMax($0, $1) }
-        case (.min, 1, 1): vector(a, b, out, count) { pointwiseMin($0, $1) }
+        // Compare-and-select rather than pointwiseMax/Min, which run lane by lane (see Activation.clamp).
+        case (.max, 1, 1): vector(a, b, out, count) { $0.replacing(with: $1, where: $1 .> $0) }
+        case (.min, 1, 1): vector(a, b, out, count) { $0.replacing(with: $1, where: $1 .< $0) }
         case (.add, 1, 0): let s = b.pointee; vectorScalar(a, out, count) { $0 + s }
         case (.mul, 1, 0): let s = b.pointee; vectorScalar(a, out, count) { $0 * s }
         case (.sub, 1, 0): let s = b.pointee; vectorScalar(a, out, count) { $0 - s }

@@ -4,7 +4,7 @@ enum VectorMath {
     /// e^r by a degree-6 polynomial, 2^n assembled in the exponent bits.
     @inline(__always)
     static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let clamped = pointwiseMin(pointwiseMax(x, SIMD8(repeating: -87.3)), SIMD8(repeating: 88.3))
+        let clamped = Activation.clamp(x, SIMD8(repeating: -87.3), SIMD8(repeating: 88.3))  // compare-and-select: vectorised
         // Adding 1.5·2^23 rounds to an integer held in the low mantissa bits: n without a
         // float-to-int conversion, which LLVM would otherwise scalarise.
         let magic = SIMD8<Float>(repeating: 12_582_912)
