@@ -87,6 +87,11 @@ final class ConvolutionKernelTests: XCTestCase {
             check(ConvCase(channels: channels, outputChannels: channels, kernel: (5, 5), padding: pads(2, 2, 2, 2), groups: channels, bias: false))
         }
         check(ConvCase(batch: 2, channels: 13, height: 7, width: 9, outputChannels: 13, padding: pads(0, 1, 2, 1), groups: 13, activation: .relu))
+        // Rows wider than a tile of DepthwiseConv2DKernel.tilePixels (64), taps straddling the
+        // tile boundary, a ReLU6 epilogue and a channel remainder.
+        check(ConvCase(channels: 13, height: 4, width: 150, outputChannels: 13, padding: pads(1, 1, 1, 1), groups: 13, activation: .clip(min: 0, max: 6)))
+        check(ConvCase(channels: 16, height: 5, width: 141, outputChannels: 16, kernel: (5, 5), strides: (2, 2), padding: pads(2, 1, 2, 3), groups: 16))
+        check(ConvCase(channels: 8, height: 6, width: 133, outputChannels: 8, dilations: (1, 3), padding: pads(1, 3, 1, 3), groups: 8))
     }
 
     func testDepthwiseMultiplier() {
