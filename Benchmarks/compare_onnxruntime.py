@@ -13,11 +13,13 @@ num_threads=N (XNNPACK delegate, its default). Requirements: scripts/requirement
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from machine import cpu_name  # noqa: E402
 
 import numpy as np
 
@@ -34,18 +36,6 @@ MODELS = [
     ("pose_detection", "Models/cache/pose_detection.tflite", None),
     ("palm_detection_lite", "Models/cache/palm_detection_lite.tflite", None),
 ]
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            info = f.read()
-        name = next(l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name"))
-        flags = next(l.split(":", 1)[1].split() for l in info.splitlines() if l.startswith("flags"))
-        isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "SSE"
-        return f"{name} ({isa}, {os.cpu_count()} vCPU)"
-    except (OSError, StopIteration):
-        return platform.processor() or "unknown CPU"
 
 
 def time_runs(fn, runs, warmup):

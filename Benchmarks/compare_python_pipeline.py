@@ -41,23 +41,14 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from machine import cpu_name  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VIGIL = os.path.join(ROOT, ".build", "release", "vigil")
 PIPELINE = os.path.join(ROOT, "Benchmarks", "python_pipeline.py")
 SUMMARY = re.compile(r"(\d+) frames of .* in ([\d.]+) s: ([\d.]+) fps")
 STAGE_ROW = re.compile(r"^(decode|preprocess|inference|postprocess|end_to_end)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", re.M)
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            info = f.read()
-        name = next(l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name"))
-        flags = next(l.split(":", 1)[1].split() for l in info.splitlines() if l.startswith("flags"))
-        isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "SSE"
-        return f"{name} ({isa}, {os.cpu_count()} vCPU)"
-    except (OSError, StopIteration):
-        return platform.processor() or "unknown CPU"
 
 
 def versions(decoder):

@@ -61,19 +61,18 @@ public struct KalmanBoxFilter: Sendable, Equatable {
         let h = Double(max(box.height, 1))
         let values = Self.measurement(of: box, shape: noise.shape)
         let T = noise.nominalInterval
-        var made: [Axis] = []
-        for i in 0..<4 {
+        func axis(_ i: Int) -> Axis {
             let d = Self.deviations(noise, axis: i, height: h)
             let sp = 2 * d.position, sv = 10 * d.velocity / T
-            made.append(Axis(position: values[i], velocity: 0, pp: sp * sp, pv: 0, vv: sv * sv))
+            return Axis(position: values[i], velocity: 0, pp: sp * sp, pv: 0, vv: sv * sv)
         }
-        axes = (made[0], made[1], made[2], made[3])
+        axes = (axis(0), axis(1), axis(2), axis(3))
     }
 
     /// The four measured coordinates of a box.
-    private static func measurement(of box: Box, shape: Shape) -> [Double] {
+    private static func measurement(of box: Box, shape: Shape) -> SIMD4<Double> {
         let w = Double(max(box.width, 1)), h = Double(max(box.height, 1))
-        return [Double(box.centerX), Double(box.centerY), shape == .aspectRatio ? w / h : w, h]
+        return SIMD4(Double(box.centerX), Double(box.centerY), shape == .aspectRatio ? w / h : w, h)
     }
 
     private func box(cx: Double, cy: Double, shape: Double, h: Double) -> Box {

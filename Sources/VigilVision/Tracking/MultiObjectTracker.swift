@@ -173,7 +173,8 @@ public struct MultiObjectTracker: Sendable {
         let first = associate(trackIndices: pool, detectionIndices: high, detections: detections,
                               minIoU: config.firstAssociationMinIoU, fuseScore: config.fuseScore)
         for (t, d) in first { matchedDetection[t] = d }
-        let highLeft = high.filter { d in !first.contains { $0.detection == d } }
+        let firstMatched = Set(first.map(\.detection))
+        let highLeft = high.filter { !firstMatched.contains($0) }
 
         // 3. Low-score detections with the confirmed (and lost) tracks left.
         let secondPool = pool.filter { t in
@@ -188,7 +189,8 @@ public struct MultiObjectTracker: Sendable {
         let third = associate(trackIndices: tentative, detectionIndices: highLeft, detections: detections,
                               minIoU: config.tentativeMinIoU, fuseScore: config.fuseScore)
         for (t, d) in third { matchedDetection[t] = d }
-        var unclaimed = highLeft.filter { d in !third.contains { $0.detection == d } }
+        let thirdMatched = Set(third.map(\.detection))
+        var unclaimed = highLeft.filter { !thirdMatched.contains($0) }
 
         // 5. Recovery (OC-SORT's observation-centric recovery): tracks still unmatched against the
         //    high-score detections left, by overlap with the track's last observed box rather than
@@ -198,7 +200,8 @@ public struct MultiObjectTracker: Sendable {
             let fourth = associate(trackIndices: unmatched, detectionIndices: unclaimed, detections: detections,
                                    minIoU: config.recoveryMinIoU, fuseScore: false, useLastObservation: true)
             for (t, d) in fourth { matchedDetection[t] = d }
-            unclaimed.removeAll { d in fourth.contains { $0.detection == d } }
+            let fourthMatched = Set(fourth.map(\.detection))
+            unclaimed.removeAll { fourthMatched.contains($0) }
         }
 
         // Lifecycle of existing tracks.

@@ -24,7 +24,7 @@ public struct SyntheticScene: Sendable {
         self.width = width; self.height = height; self.frameRate = frameRate; self.jitter = jitter
         generator = SeededGenerator(seed: seed)
         var objects: [Object] = []
-        for id in 1...max(count, 1) where id <= count {
+        for id in stride(from: 1, through: count, by: 1) {
             let w = Float.random(in: 40...120, using: &generator), h = w * Float.random(in: 1...2.5, using: &generator)
             let x = Float.random(in: 0...(width - w), using: &generator), y = Float.random(in: 0...(height - h), using: &generator)
             let v = Velocity(x: Float.random(in: -maxSpeed...maxSpeed, using: &generator), y: Float.random(in: -maxSpeed...maxSpeed, using: &generator))
