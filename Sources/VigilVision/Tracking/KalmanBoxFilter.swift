@@ -97,9 +97,16 @@ public struct KalmanBoxFilter: Sendable, Equatable {
     }
 
     /// Advances the state to `target` (no-op for a time at or before the state's).
-    public mutating func predict(to target: Double) {
+    /// - Parameter holdSize: zero the width/aspect and height velocities first, so the box keeps
+    ///   its size (ByteTrack does this for tracks that are not being matched: a size trend from a
+    ///   few frames, extrapolated over an occlusion, shrinks the box to nothing or blows it up).
+    public mutating func predict(to target: Double, holdSize: Bool = false) {
         let dt = target - time
         guard dt > 0, dt.isFinite else { return }
+        if holdSize {
+            axes.2.velocity = 0
+            axes.3.velocity = 0
+        }
         let T = noise.nominalInterval, steps = dt / T
         let h = max(axes.3.position, 1), noise = self.noise
         func step(_ a: inout Axis, _ index: Int) {

@@ -54,6 +54,13 @@ public struct TrackerConfiguration: Sendable, Equatable {
     /// detected with a low score first; the strict 0.5 IoU gate keeps background out. Measured in
     /// Benchmarks/tracking: IDF1 up at every noise level, most on the crowded sequences.
     public var lowScoreRecoversLostTracks = true
+    /// Keep a lost track's box size fixed while it is predicted (ByteTrack zeroes the height
+    /// velocity of tracks that are not matched). A size trend from the last frames, extrapolated
+    /// over an occlusion, shrinks the box to nothing or inflates it, and the object is not
+    /// re-found. Measured in Benchmarks/tracking: pooled IDF1 89.7/76.8/57.2 → 89.8/77.1/58.8
+    /// (low/medium/high noise); objects clipped by the frame edge, whose box height swings,
+    /// gain most.
+    public var holdSizeWhileLost = true
     /// Kalman filter noise.
     public var noise = KalmanBoxFilter.Noise()
     /// Scale the measurement noise by the detection's confidence (see `KalmanBoxFilter.update`).
@@ -164,7 +171,9 @@ public struct MultiObjectTracker: Sendable {
         let high = candidates.filter { detections[$0].score >= config.highScoreThreshold }
         let low = candidates.filter { detections[$0].score < config.highScoreThreshold }
 
-        for t in tracks.indices { tracks[t].filter.predict(to: time) }
+        for t in tracks.indices {
+            tracks[t].filter.predict(to: time, holdSize: config.holdSizeWhileLost && tracks[t].state == .lost)
+        }
 
         var matchedDetection = [Int: Int]()  // track index → detection index
 

@@ -21,6 +21,25 @@ final class KalmanBoxFilterTests: XCTestCase {
         XCTAssertEqual(filter.time, 2, accuracy: 1e-12, "forecasting does not move the state")
     }
 
+    func testHoldSizeKeepsTheBoxSizeButNotThePositionTrend() {
+        // Moving right at 300 px/s while the height shrinks 60 px/s (an object leaving through
+        // the frame's edge), then predicted one second ahead with and without holding the size.
+        var filter = KalmanBoxFilter(box: Box(centerX: 100, centerY: 50, width: 50, height: 100), at: 0)
+        for f in 1...20 {
+            let t = Double(f) / 30
+            filter.predict(to: t)
+            filter.update(with: Box(centerX: Float(100 + 300 * t), centerY: 50, width: 50, height: Float(100 - 60 * t)))
+        }
+        let start = filter.box
+        var free = filter, held = filter
+        free.predict(to: 20.0 / 30 + 1)
+        held.predict(to: 20.0 / 30 + 1, holdSize: true)
+        XCTAssertLessThan(free.box.height, start.height - 40, "the size trend extrapolated")
+        XCTAssertEqual(held.box.height, start.height, accuracy: 1e-3)
+        XCTAssertEqual(held.box.width, start.width, accuracy: 1e-3)
+        XCTAssertEqual(held.box.centerX, start.centerX + 300, accuracy: 15, "position still follows its velocity")
+    }
+
     func testIrregularTimeStepsAndDroppedFrames() {
         var filter = KalmanBoxFilter(box: Box(centerX: 0, centerY: 0, width: 40, height: 40), at: 0)
         var t = 0.0

@@ -74,6 +74,28 @@ final class MultiObjectTrackerTests: XCTestCase {
         XCTAssertEqual(Set(late), [2])
     }
 
+    func testReidentifiesAnObjectWhoseBoxShrankBeforeItWasLost() {
+        // An object walking away: its box shrinks for a second, then it goes
+        // undetected for 1 s and comes back at its last size where its motion predicts. With
+        // the size trend extrapolated over the gap, the lost track's box would have shrunk to
+        // a sliver and the object would get a new id.
+        func run(holdSize: Bool) -> Set<Int> {
+            var configuration = TrackerConfiguration()
+            configuration.holdSizeWhileLost = holdSize
+            var tracker = MultiObjectTracker(configuration: configuration)
+            var ids = Set<Int>()
+            for f in 0..<80 {
+                guard f < 30 || f >= 60 else { _ = tracker.update(detections: [], at: Double(f) / 30); continue }
+                let height = 180 - 3 * Float(min(29, f))
+                let b = box(1600 - Float(f) * 10, 500, 0.5 * height, height)
+                for o in tracker.update(detections: [detection(b)], at: Double(f) / 30) { ids.insert(o.id) }
+            }
+            return ids
+        }
+        XCTAssertEqual(run(holdSize: true).count, 1)
+        XCTAssertEqual(run(holdSize: false).count, 2, "the scenario does depend on holding the size")
+    }
+
     func testLowScoreDetectionsContinueTracksButNeverStartThem() {
         var tracker = MultiObjectTracker()
         var ids: [Int] = []
