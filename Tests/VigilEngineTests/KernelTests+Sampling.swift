@@ -139,3 +139,17 @@ final class SamplingKernelTests: XCTestCase {
         assertKernelsMatchReference(t)
     }
 }
+
+/// DepthToSpace in both channel orders and both logical layouts, against the reference.
+final class DepthToSpaceKernelTests: XCTestCase {
+    func testBothOrdersAndLayouts() throws {
+        for (layout, columnRowDepth, block, shape) in [(SpatialLayout.nchw, false, 2, [1, 12, 5, 7]), (.nchw, true, 2, [2, 8, 3, 4]),
+                                                       (.nhwc, false, 2, [1, 6, 5, 32]), (.nhwc, false, 3, [1, 4, 3, 18]),
+                                                       (.nhwc, true, 2, [1, 3, 4, 20])] {
+            var t = TestGraph(seed: 41)
+            let x = t.input(shape)
+            t.output(t.node(.depthToSpace(blockSize: block, columnRowDepth: columnRowDepth, layout: layout), [x]))
+            assertKernelsMatchReference(t, rel: 0, "\(layout) crd \(columnRowDepth) block \(block) \(shape)")
+        }
+    }
+}

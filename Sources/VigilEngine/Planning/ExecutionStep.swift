@@ -72,6 +72,11 @@ extension PadKernel: SingleInputKernel {
     var flops: Int { 0 }
 }
 
+extension DepthToSpaceKernel: SingleInputKernel {
+    var kind: String { "DepthToSpace" }
+    var flops: Int { 0 }
+}
+
 extension SoftmaxKernel: SingleInputKernel {
     var kind: String { "Softmax" }
     var flops: Int { 0 }

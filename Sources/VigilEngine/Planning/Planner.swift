@@ -36,6 +36,15 @@ struct Planner {
         for (i, node) in graph.nodes.enumerated() { for case let input? in node.inputs { result[input, default: []].append(i) } }
         return result
     }()
+    /// The node computing each value, by node index.
+    lazy var producerIndices: [ValueID: Int] = {
+        var result: [ValueID: Int] = [:]
+        for (i, node) in graph.nodes.enumerated() { for output in node.outputs { result[output] = i } }
+        return result
+    }()
+    /// Nodes planned ahead of their place in the graph (a residual's producer, so that the
+    /// convolution before it can fuse the Add).
+    var plannedEarly = Set<Int>()
     /// Constants prepared for kernels (permuted or converted), kept alive by the plan.
     var ownedConstants: [UnsafeMutablePointer<Float>] = []
 
@@ -82,7 +91,7 @@ struct Planner {
             }
             valueIndex[id] = addValue(name: info.name, shape: shape, perm: Self.identity(shape.count))
         }
-        for node in graph.nodes { try planNode(node) }
+        for (i, node) in graph.nodes.enumerated() where !plannedEarly.contains(i) { try planNode(node) }
 
         var outputIndices: [Int] = []
         var outputNames: [String] = []
@@ -292,6 +301,12 @@ struct Planner {
             let kernel = ResizeKernel(inputNHWC: values[input].physicalShape, outputNHWC: values[out].physicalShape,
                                       scaleH: scales[perm[1]], scaleW: scales[perm[2]], a, threads: threads)
             steps.append(PendingStep(reads: [input], writes: [out]) { v in SingleInputStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
+        case .depthToSpace(let block, let columnRowDepth, let layout) where x != nil && values[x!].shape.count == 4:
+            let perm = layout.axesNHWC
+            let input = try converted(x!, to: perm)
+            let out = output(perm)
+            let kernel = DepthToSpaceKernel(inputNHWC: values[input].physicalShape, block: block, columnRowDepth: columnRowDepth, threads: threads)
+            steps.append(PendingStep(reads: [input], writes: [out]) { v in SingleInputStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
         case .batchNormalization(let epsilon, let layout):
             guard let x, let scale = constant(1), let shift = constant(2), let mean = constant(3), let variance = constant(4) else {
                 throw EngineError.unsupportedAttribute(op: "BatchNormalization", node: name, detail: "parameters computed at run time")
@@ -417,8 +432,11 @@ struct Planner {
               let users = consumerIndices[y], users.count == 1 else { return nil }
         let add = graph.nodes[users[0]]
         guard case .binary(.add) = add.op, add.inputs.count == 2, add.outputs.count == 1,
-              let other = (add.inputs[0] == y ? add.inputs[1] : add.inputs[0]), other != y,
-              constants[other] == nil, let otherValue = valueIndex[other], values[otherValue].shape == outputShape,
+              let other = (add.inputs[0] == y ? add.inputs[1] : add.inputs[0]), other != y, constants[other] == nil else { return nil }
+        // The other operand may come later in the graph's order (TFLite puts a skip branch's
+        // max-pool and channel Pad after the convolution): plan it ahead if it can be.
+        guard planAhead(other, before: y, depth: 3) else { return nil }
+        guard let otherValue = valueIndex[other], values[otherValue].shape == outputShape,
               let residual = try? converted(otherValue, to: perm) else { return nil }
         var absorbedOutputs = [add.outputs[0]]
         var activation = Activation.identity
@@ -429,6 +447,20 @@ struct Planner {
             absorbedOutputs.append(graph.nodes[next[0]].outputs[0])
         }
         return (residual, activation, absorbedOutputs)
+    }
+
+    /// Makes `value` computed before the node producing `later`, planning its producers ahead
+    /// of their place in the graph when needed: at most `depth` of them, none a convolution
+    /// (whose own residual fusion could look back here) and none reading `later`.
+    mutating func planAhead(_ value: ValueID, before later: ValueID, depth: Int) -> Bool {
+        if constants[value] != nil || valueIndex[value] != nil { return value != later }
+        guard depth > 0, let p = producerIndices[value], !plannedEarly.contains(p) else { return false }
+        let producer = graph.nodes[p]
+        if case .conv2D = producer.op { return false }
+        for case let input? in producer.inputs where !planAhead(input, before: later, depth: depth - 1) { return false }
+        guard (try? planNode(producer)) != nil else { return false }
+        plannedEarly.insert(p)
+        return valueIndex[value] != nil || constants[value] != nil
     }
 
     /// Plans a node through the reference operator on identity-layout buffers.

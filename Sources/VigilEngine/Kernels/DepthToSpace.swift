@@ -1,0 +1,48 @@
+/// DepthToSpace (pixel shuffle) on channels-last data: each input pixel's channel vector
+/// becomes a `block`×`block` patch of output pixels.
+///
+/// In DCR order (TFLite, and ONNX's default) the C/b² channels of one output pixel are
+/// contiguous in the input, so every output pixel is one short copy; CRD order interleaves
+/// them with stride b², a strided gather.
+struct DepthToSpaceKernel: Sendable {
+    let n: Int, h: Int, w: Int, c: Int
+    let block: Int
+    let columnRowDepth: Bool
+    let threads: Int
+
+    /// input: `[N, H, W, C]`, C divisible by `block`².
+    init(inputNHWC s: [Int], block: Int, columnRowDepth: Bool, threads: Int) {
+        (n, h, w, c) = (s[0], s[1], s[2], s[3])
+        self.block = block
+        self.columnRowDepth = columnRowDepth
+        self.threads = threads
+    }
+
+    /// output: `[N, H·b, W·b, C/b²]`.
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let b = block, oc = c / (b * b), ow = w * b
+        let (source, destination) = (UncheckedSendable(UnsafeMutablePointer(mutating: input)), UncheckedSendable(output))
+        // One input row (all its pixels) fills b output rows.
+        parallelChunks(n * h, threads: threads, minimumChunk: 4, work: n * h * w * c) { rows in
+            for row in rows {
+                let src = source.value + row * w * c
+                let dstRow = destination.value + row * b * ow * oc
+                for by in 0..<b {
+                    let dst = dstRow + by * ow * oc
+                    for x in 0..<w {
+                        for bx in 0..<b {
+                            let out = dst + (x * b + bx) * oc
+                            let pixel = src + x * c
+                            if columnRowDepth {
+                                let first = by * b + bx
+                                for ch in 0..<oc { out[ch] = pixel[ch * b * b + first] }
+                            } else {
+                                Conv2DKernel.copy(pixel + (by * b + bx) * oc, to: out, count: oc)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
