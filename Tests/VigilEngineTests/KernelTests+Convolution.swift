@@ -92,6 +92,10 @@ final class ConvolutionKernelTests: XCTestCase {
         check(ConvCase(channels: 13, height: 4, width: 150, outputChannels: 13, padding: pads(1, 1, 1, 1), groups: 13, activation: .clip(min: 0, max: 6)))
         check(ConvCase(channels: 16, height: 5, width: 141, outputChannels: 16, kernel: (5, 5), strides: (2, 2), padding: pads(2, 1, 2, 3), groups: 16))
         check(ConvCase(channels: 8, height: 6, width: 133, outputChannels: 8, dilations: (1, 3), padding: pads(1, 3, 1, 3), groups: 8))
+        // Small maps where every pixel is an edge pixel (four channel blocks at a time, then
+        // single blocks, then a last block overlapping its neighbour: 44 = 32 + 8 + 4).
+        check(ConvCase(channels: 44, height: 7, width: 7, outputChannels: 44, kernel: (5, 5), padding: pads(2, 2, 2, 2), groups: 44, activation: .hardSwish))
+        check(ConvCase(channels: 28, height: 9, width: 12, outputChannels: 28, strides: (2, 2), padding: pads(0, 0, 1, 1), groups: 28, activation: .clip(min: 0, max: 6)))
     }
 
     func testDepthwiseMultiplier() {
