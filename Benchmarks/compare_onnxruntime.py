@@ -2,11 +2,15 @@
 """Vigil vs onnxruntime (or the TFLite interpreter for .tflite models), same model, same
 input size, same thread count, measured in one invocation on this machine.
 
-    python3 Benchmarks/compare_onnxruntime.py [--runs 20] [--threads 1 2] [--markdown]
+    python3 Benchmarks/compare_onnxruntime.py [--runs 20] [--rounds 3] [--threads 1 2] [--markdown]
 
 For each reference model and thread count it runs `vigil bench --json` (release build) and the
 peer runtime on a random input of the same shape, each with warm-up, and prints the medians,
-min-max and the ratio Vigil/peer (below 1.0 means Vigil is faster). Peers: onnxruntime with
+min-max and the ratio Vigil/peer (below 1.0 means Vigil is faster). The two alternate for
+`--rounds` rounds (Vigil, peer, Vigil, peer, ...): the shared host's speed drifts by tens of
+percent within a minute, so each round's ratio compares runs made seconds apart. Reported: the
+median over rounds of each side's median, min and max over every run, the median of the
+per-round ratios and their range. Peers: onnxruntime with
 intra_op_num_threads=N, inter_op 1, sequential execution; ai-edge-litert Interpreter with
 num_threads=N (XNNPACK delegate, its default). Requirements: scripts/requirements-reference.txt.
 """
@@ -89,6 +93,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating Vigil/peer rounds per model and thread count")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--models", nargs="*", help="subset of model names")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
@@ -106,28 +111,43 @@ def main():
             print(f"skip {name}: {relative} missing (run scripts/fetch_models.sh)", file=sys.stderr)
             continue
         for threads in args.threads:
-            try:
-                v = vigil(path, size, threads, args.runs, args.warmup)
-            except RuntimeError as error:
-                print(f"{name} t={threads}: vigil failed: {error}", file=sys.stderr)
+            vigil_rounds, peer_rounds, ratios = [], [], []
+            failed = False
+            for _ in range(args.rounds):
+                try:
+                    v = vigil(path, size, threads, args.runs, args.warmup)
+                except RuntimeError as error:
+                    print(f"{name} t={threads}: vigil failed: {error}", file=sys.stderr)
+                    failed = True
+                    break
+                shape = v["inputShapes"][0]
+                peer = peer_onnx if path.endswith(".onnx") else peer_tflite
+                (median, low, high), peer_name = peer(path, shape, threads, args.runs, args.warmup)
+                vigil_rounds.append(v)
+                peer_rounds.append((median, low, high))
+                ratios.append(v["medianMs"] / median)
+            if failed:
                 continue
-            shape = v["inputShapes"][0]
-            peer = peer_onnx if path.endswith(".onnx") else peer_tflite
-            (median, low, high), peer_name = peer(path, shape, threads, args.runs, args.warmup)
+            vm = statistics.median(r["medianMs"] for r in vigil_rounds)
+            pm = statistics.median(r[0] for r in peer_rounds)
             rows.append(dict(model=name, shape=shape, threads=threads,
-                             vigil=(v["medianMs"], v["minMs"], v["maxMs"]), peer=(median, low, high), peer_name=peer_name,
-                             ratio=v["medianMs"] / median, rss=v["maxRSSBytes"] / 2**20, gflops=v["gflopsPerSecond"]))
+                             vigil=(vm, min(r["minMs"] for r in vigil_rounds), max(r["maxMs"] for r in vigil_rounds)),
+                             peer=(pm, min(r[1] for r in peer_rounds), max(r[2] for r in peer_rounds)), peer_name=peer_name,
+                             ratio=statistics.median(ratios), ratio_range=(min(ratios), max(ratios)),
+                             rss=max(r["maxRSSBytes"] for r in vigil_rounds) / 2**20,
+                             gflops=statistics.median(r["gflopsPerSecond"] for r in vigil_rounds)))
             r = rows[-1]
-            print(f"{name:34s} t={threads} vigil {r['vigil'][0]:8.2f} ms  {peer_name} {median:8.2f} ms  ratio {r['ratio']:.2f}", file=sys.stderr)
+            print(f"{name:34s} t={threads} vigil {r['vigil'][0]:8.2f} ms  {peer_name} {pm:8.2f} ms  ratio {r['ratio']:.2f} "
+                  f"(rounds {' '.join(f'{x:.2f}' for x in ratios)})", file=sys.stderr)
 
-    print(f"\nCPU: {cpu_name()}; {args.runs} runs after {args.warmup} warm-up; command: python3 Benchmarks/compare_onnxruntime.py {' '.join(sys.argv[1:])}")
+    print(f"\nCPU: {cpu_name()}; {args.rounds} rounds of {args.runs} runs after {args.warmup} warm-up; command: python3 Benchmarks/compare_onnxruntime.py {' '.join(sys.argv[1:])}")
     if args.markdown:
-        print("\n| model | input | threads | Vigil median (min–max) ms | peer | peer median (min–max) ms | Vigil/peer | Vigil GFLOP/s | Vigil max RSS MiB |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("\n| model | input | threads | Vigil median (min–max) ms | peer | peer median (min–max) ms | Vigil/peer | ratio range over rounds | Vigil GFLOP/s | Vigil max RSS MiB |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for r in rows:
             v, p = r["vigil"], r["peer"]
             print(f"| {r['model']} | {'x'.join(map(str, r['shape']))} | {r['threads']} | {v[0]:.2f} ({v[1]:.2f}–{v[2]:.2f}) | {r['peer_name']} | "
-                  f"{p[0]:.2f} ({p[1]:.2f}–{p[2]:.2f}) | **{r['ratio']:.2f}** | {r['gflops']:.1f} | {r['rss']:.0f} |")
+                  f"{p[0]:.2f} ({p[1]:.2f}–{p[2]:.2f}) | **{r['ratio']:.2f}** | {r['ratio_range'][0]:.2f}–{r['ratio_range'][1]:.2f} | {r['gflops']:.1f} | {r['rss']:.0f} |")
     else:
         for r in rows:
             print(f"{r['model']:34s} t={r['threads']} ratio {r['ratio']:.2f}")
