@@ -207,6 +207,14 @@ final class ConvolutionKernelTests: XCTestCase {
         convTranspose([2, 3, 4, 3], cout: 17, kernel: (2, 2), strides: (2, 2), bias: false)
     }
 
+    /// Stride equal to the kernel runs as one GEMM per kernel row straight into the output
+    /// (DBNet's head: 2×2 stride 2 down to one channel, then a sigmoid).
+    func testConvTransposeStrideEqualsKernel() {
+        convTranspose([1, 16, 9, 12], cout: 1, kernel: (2, 2), strides: (2, 2), activation: .sigmoid)
+        convTranspose([2, 5, 4, 3], cout: 7, kernel: (2, 3), strides: (2, 3), activation: .clip(min: 0, max: 6))
+        convTranspose([1, 3, 3, 5], cout: 20, kernel: (3, 3), strides: (3, 3), bias: false)
+    }
+
     func testConvTransposeStride2Kernel3PadsOutputPadding() {
         convTranspose([1, 6, 5, 7], cout: 5, kernel: (3, 3), strides: (2, 2), pads: (1, 1, 1, 1), outputPadding: (1, 1))
         convTranspose([1, 4, 6, 3], cout: 8, kernel: (3, 3), strides: (2, 2), pads: (1, 0, 2, 1), outputPadding: (0, 1))

@@ -5,6 +5,7 @@ public enum GraphOptimizer {
         var g = graph
         foldBatchNormalization(&g)
         foldPaddingIntoConvolutions(&g)
+        foldScalarAffineIntoConvolutions(&g)
         recognizeActivationPatterns(&g)
         fuseActivations(&g)
         removeDeadNodes(&g)
@@ -141,6 +142,77 @@ public enum GraphOptimizer {
             removed.insert(i)
         }
         g.nodes = g.nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+    }
+
+    /// Multiplications and additions by a scalar constant next to a convolution, which
+    /// exporters emit for learnable affine layers (PP-OCR's LCNet: `conv → ·s → +b → hardswish
+    /// → ·s' → +b' → conv`), each otherwise a pass over the whole tensor:
+    /// - after a convolution with no fused activation, whose output they alone read:
+    ///   `s·conv(x) + b` is a convolution with weights `s·W` and bias `s·bias + b`;
+    /// - before a Conv without padding, which alone reads them: `conv(s·x + b)` is a convolution
+    ///   with weights `s·W` and bias `bias + b·ΣW` over each output channel's weights. (With
+    ///   padding, the padded zeros would not be shifted by b, so those are left alone.)
+    static func foldScalarAffineIntoConvolutions(_ g: inout Graph) {
+        var changed = true
+        while changed {
+            changed = false
+            let consumers = g.consumerCounts()
+            let producer = producers(g)
+            var consumerOf: [ValueID: Int] = [:]
+            for (i, node) in g.nodes.enumerated() { for case let input? in node.inputs { consumerOf[input] = i } }
+            func scalar(_ id: ValueID?) -> Float? {
+                guard let id, let t = g.constants[id], t.count == 1, t.rank <= 4, t.dataType == .float32, t.floats[0].isFinite else { return nil }
+                return t.floats[0]
+            }
+            for (i, node) in g.nodes.enumerated() {
+                guard case .binary(let op) = node.op, op == .mul || op == .add, node.inputs.count == 2,
+                      let a = node.inputs[0], let b = node.inputs[1], node.outputs.count == 1 else { continue }
+                let (x, k): (ValueID, Float)
+                if let v = scalar(b), g.constants[a] == nil { (x, k) = (a, v) } else if let v = scalar(a), g.constants[b] == nil { (x, k) = (b, v) } else { continue }
+                let (scale, shift): (Float, Float) = op == .mul ? (k, 0) : (1, k)
+                // After a convolution.
+                if consumers[x] == 1, !g.outputs.contains(x), let p = producer[x], case .conv2D(let attributes) = g.nodes[p].op,
+                   attributes.activation == .identity, rewriteConvolution(&g, p, scale: scale, shift: shift, input: false) {
+                    g.nodes[p].outputs = node.outputs
+                    g.nodes.remove(at: i)
+                    changed = true
+                    break
+                }
+                // Before a convolution without padding.
+                let y = node.outputs[0]
+                if consumers[y] == 1, !g.outputs.contains(y), let c = consumerOf[y], g.nodes[c].inputs.first ?? nil == y,
+                   case .conv2D(let attributes) = g.nodes[c].op, attributes.padding == .zero,
+                   rewriteConvolution(&g, c, scale: scale, shift: shift, input: true) {
+                    g.nodes[c].inputs[0] = x
+                    g.nodes.remove(at: i)
+                    changed = true
+                    break
+                }
+            }
+        }
+    }
+
+    /// Replaces conv `p`'s weights and bias so that it computes `scale·conv + shift` (`input`
+    /// false) or `conv(scale·x + shift)` (`input` true). False when the weights are not a
+    /// constant OIHW tensor.
+    static func rewriteConvolution(_ g: inout Graph, _ p: Int, scale: Float, shift: Float, input: Bool) -> Bool {
+        guard g.nodes[p].inputs.count >= 2, let wID = g.nodes[p].inputs[1], let weights = g.constants[wID],
+              weights.dataType == .float32, weights.rank == 4, weights.shape[0] > 0, weights.count > 0 else { return false }
+        let cout = weights.shape[0], per = weights.count / cout
+        var bias = (g.nodes[p].inputs.count > 2 ? g.nodes[p].inputs[2].flatMap { g.constants[$0]?.floats } : nil)
+            ?? [Float](repeating: 0, count: cout)
+        guard bias.count == cout else { return false }
+        let w = weights.floats
+        if input {
+            for c in 0..<cout { bias[c] += shift * w[(c * per)..<((c + 1) * per)].reduce(0, +) }
+        } else {
+            for c in 0..<cout { bias[c] = scale * bias[c] + shift }
+        }
+        let scaled = w.map { $0 * scale }
+        let newW = g.addConstant(name: g.values[wID].name + "/affine_folded", Tensor(shape: weights.shape, floats: scaled))
+        let newB = g.addConstant(name: g.nodes[p].name + "/affine_folded_bias", Tensor(shape: [cout], floats: bias))
+        g.nodes[p].inputs = [g.nodes[p].inputs[0], newW, newB]
+        return true
     }
 
     static func isFoldableConvolution(_ op: Operator) -> Bool {
