@@ -63,3 +63,44 @@ extension Activation {
         while i < count { p[i] = scalar(p[i]); i += 1 }
     }
 }
+
+/// An activation fixed at compile time, for kernels specialised per epilogue (a generic
+/// parameter), so that the common ones inline into the store instead of a call to
+/// `Activation.vector` per vector. `lo`/`hi` are the clip bounds; `General` runs any activation.
+protocol KernelEpilogue {
+    static func apply(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ activation: Activation) -> SIMD8<Float>
+}
+
+enum IdentityEpilogue: KernelEpilogue {
+    @inline(__always)
+    static func apply(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ activation: Activation) -> SIMD8<Float> { v }
+}
+
+enum ReluEpilogue: KernelEpilogue {
+    @inline(__always)
+    static func apply(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ activation: Activation) -> SIMD8<Float> {
+        v.replacing(with: 0, where: v .< 0)
+    }
+}
+
+enum ClipEpilogue: KernelEpilogue {
+    @inline(__always)
+    static func apply(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ activation: Activation) -> SIMD8<Float> {
+        Activation.clamp(v, lo, hi)
+    }
+}
+
+enum GeneralEpilogue: KernelEpilogue {
+    @inline(__always)
+    static func apply(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ activation: Activation) -> SIMD8<Float> {
+        activation.vector(v)
+    }
+}
+
+extension Activation {
+    /// Clip bounds as vectors (zero for other activations), for `KernelEpilogue.apply`.
+    var clipBounds: (SIMD8<Float>, SIMD8<Float>) {
+        if case .clip(let lo, let hi) = self { return (SIMD8(repeating: lo), SIMD8(repeating: hi)) }
+        return (SIMD8(), SIMD8())
+    }
+}

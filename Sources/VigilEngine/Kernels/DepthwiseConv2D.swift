@@ -192,18 +192,6 @@ enum Window3: DepthwiseWindow { static var size: Int? { 3 } }
 enum Window5: DepthwiseWindow { static var size: Int? { 5 } }
 enum AnyWindow: DepthwiseWindow { static var size: Int? { nil } }
 
-/// The epilogues specialised into `InteriorSpan.run`; other activations run after it.
-protocol DepthwiseEpilogue { static func apply(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>) -> SIMD8<Float> }
-enum Identity: DepthwiseEpilogue {
-    @inline(__always) static func apply(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>) -> SIMD8<Float> { v }
-}
-enum Relu: DepthwiseEpilogue {
-    @inline(__always) static func apply(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>) -> SIMD8<Float> { v.replacing(with: 0, where: v .< 0) }
-}
-enum Clip: DepthwiseEpilogue {
-    @inline(__always) static func apply(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>) -> SIMD8<Float> { Activation.clamp(v, lo, hi) }
-}
-
 /// Consecutive interior output pixels of one row and one 8-channel block (every horizontal tap
 /// inside the input), computed eight then four at a time in registers.
 struct InteriorSpan {
@@ -225,18 +213,18 @@ struct InteriorSpan {
     /// caller). Dispatches once to a copy specialised for the window and the epilogue.
     func run(_ size: Int?) -> Int {
         switch (size, activation) {
-        case (3, .identity): return run(Window3.self, Identity.self)
-        case (3, .relu): return run(Window3.self, Relu.self)
-        case (3, .clip): return run(Window3.self, Clip.self)
-        case (5, .identity): return run(Window5.self, Identity.self)
-        case (5, .relu): return run(Window5.self, Relu.self)
-        case (5, .clip): return run(Window5.self, Clip.self)
-        case (3, _): return finish(run(Window3.self, Identity.self))
-        case (5, _): return finish(run(Window5.self, Identity.self))
-        case (_, .identity): return run(AnyWindow.self, Identity.self)
-        case (_, .relu): return run(AnyWindow.self, Relu.self)
-        case (_, .clip): return run(AnyWindow.self, Clip.self)
-        default: return finish(run(AnyWindow.self, Identity.self))
+        case (3, .identity): return run(Window3.self, IdentityEpilogue.self)
+        case (3, .relu): return run(Window3.self, ReluEpilogue.self)
+        case (3, .clip): return run(Window3.self, ClipEpilogue.self)
+        case (5, .identity): return run(Window5.self, IdentityEpilogue.self)
+        case (5, .relu): return run(Window5.self, ReluEpilogue.self)
+        case (5, .clip): return run(Window5.self, ClipEpilogue.self)
+        case (3, _): return finish(run(Window3.self, IdentityEpilogue.self))
+        case (5, _): return finish(run(Window5.self, IdentityEpilogue.self))
+        case (_, .identity): return run(AnyWindow.self, IdentityEpilogue.self)
+        case (_, .relu): return run(AnyWindow.self, ReluEpilogue.self)
+        case (_, .clip): return run(AnyWindow.self, ClipEpilogue.self)
+        default: return finish(run(AnyWindow.self, IdentityEpilogue.self))
         }
     }
 
@@ -249,12 +237,12 @@ struct InteriorSpan {
         return done
     }
 
-    @inline(__always) private func store<E: DepthwiseEpilogue>(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _: E.Type,
+    @inline(__always) private func store<E: KernelEpilogue>(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _: E.Type,
                                                                _ lo: SIMD8<Float>, _ hi: SIMD8<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: E.apply(v, lo, hi), as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(p).storeBytes(of: E.apply(v, lo, hi, .identity), as: SIMD8<Float>.self)
     }
 
-    private func run<W: DepthwiseWindow, E: DepthwiseEpilogue>(_: W.Type, _ epilogue: E.Type) -> Int {
+    private func run<W: DepthwiseWindow, E: KernelEpilogue>(_: W.Type, _ epilogue: E.Type) -> Int {
         var lo = SIMD8<Float>(), hi = SIMD8<Float>()
         if case .clip(let l, let h) = activation { (lo, hi) = (SIMD8(repeating: l), SIMD8(repeating: h)) }
         @inline(__always) func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) { self.store(v, p, epilogue, lo, hi) }

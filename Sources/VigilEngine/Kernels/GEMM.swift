@@ -39,26 +39,89 @@ enum GEMM {
     static func multiply(rows: Range<Int>, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix,
                          bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int, activation: Activation,
                          residual: UnsafePointer<Float>? = nil) {
+        // One dispatch per call to a copy with the epilogue compiled in.
+        switch activation {
+        case .identity: multiply(rows: rows, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, IdentityEpilogue.self)
+        case .relu: multiply(rows: rows, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, ReluEpilogue.self)
+        case .clip: multiply(rows: rows, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, ClipEpilogue.self)
+        default: multiply(rows: rows, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, GeneralEpilogue.self)
+        }
+    }
+
+    static func multiply<E: KernelEpilogue>(rows: Range<Int>, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix,
+                                            bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int, activation: Activation,
+                                            residual: UnsafePointer<Float>?, _ epilogue: E.Type) {
+        let (lo, hi) = activation.clipBounds
         var row = rows.lowerBound
         while row < rows.upperBound {
             let count = min(rowsPerKernel, rows.upperBound - row)
             for panel in 0..<b.panelCount {
                 let column = panel * 16
                 let columns = min(16, b.n - column)
+                let epilogue = Epilogue(c: c + row * ldc + column, ldc: ldc, columns: columns,
+                                        residual: residual.map { $0 + row * ldc + column }, activation: activation, lo: lo, hi: hi)
                 if columns <= 8 {
                     // A last panel of at most 8 columns: half the FMAs of the 16-wide tile.
                     narrowMicroKernel(k: b.k, a: a + row * lda, lda: lda, rows: count,
-                                      b: b.panels + panel * b.k * 16, bias: bias.map { $0 + column },
-                                      c: c + row * ldc + column, ldc: ldc, columns: columns, activation: activation,
-                                      residual: residual.map { $0 + row * ldc + column })
+                                      b: b.panels + panel * b.k * 16, bias: bias.map { $0 + column }, epilogue, E.self)
                     continue
                 }
                 microKernel(k: b.k, a: a + row * lda, lda: lda, rows: count,
-                            b: b.panels + panel * b.k * 16, bias: bias.map { $0 + column },
-                            c: c + row * ldc + column, ldc: ldc, columns: columns, activation: activation,
-                            residual: residual.map { $0 + row * ldc + column })
+                            b: b.panels + panel * b.k * 16, bias: bias.map { $0 + column }, epilogue, E.self)
             }
             row += count
+        }
+    }
+
+    /// Where and how a micro-kernel stores its tile: C at the tile's first element, the
+    /// columns to store, an optional residual with C's layout added before the activation.
+    struct Epilogue {
+        let c: UnsafeMutablePointer<Float>
+        let ldc: Int
+        let columns: Int
+        let residual: UnsafePointer<Float>?
+        let activation: Activation
+        let lo: SIMD8<Float>, hi: SIMD8<Float>
+
+        /// Stores tile row `row` (16 columns, of which `columns` are real).
+        @inline(__always)
+        func store<E: KernelEpilogue>(_ row: Int, _ rawLo: SIMD8<Float>, _ rawHi: SIMD8<Float>, _: E.Type) {
+            var sumLo = rawLo, sumHi = rawHi
+            if let residual {
+                // A residual (skip-connection) tensor with C's layout is added before the activation.
+                let r = residual + row * ldc
+                if columns == 16 {
+                    sumLo += UnsafeRawPointer(r).loadUnaligned(as: SIMD8<Float>.self)
+                    sumHi += UnsafeRawPointer(r + 8).loadUnaligned(as: SIMD8<Float>.self)
+                } else {
+                    for j in 0..<columns { if j < 8 { sumLo[j] += r[j] } else { sumHi[j - 8] += r[j] } }
+                }
+            }
+            let lo = E.apply(sumLo, self.lo, self.hi, activation), hi = E.apply(sumHi, self.lo, self.hi, activation)
+            let out = c + row * ldc
+            UnsafeMutableRawPointer(out).storeBytes(of: lo, as: SIMD8<Float>.self)  // columns > 8 here
+            if columns == 16 {
+                UnsafeMutableRawPointer(out + 8).storeBytes(of: hi, as: SIMD8<Float>.self)
+            } else {
+                for j in 8..<columns { out[j] = hi[j - 8] }
+            }
+        }
+
+        /// Stores row `row` of a narrow tile (`columns` ≤ 8).
+        @inline(__always)
+        func storeNarrow<E: KernelEpilogue>(_ row: Int, _ raw: SIMD8<Float>, _: E.Type) {
+            var sum = raw
+            if let residual {
+                let r = residual + row * ldc
+                if columns == 8 { sum += UnsafeRawPointer(r).loadUnaligned(as: SIMD8<Float>.self) } else { for j in 0..<columns { sum[j] += r[j] } }
+            }
+            let value = E.apply(sum, lo, hi, activation)
+            let out = c + row * ldc
+            if columns == 8 {
+                UnsafeMutableRawPointer(out).storeBytes(of: value, as: SIMD8<Float>.self)
+            } else {
+                for j in 0..<columns { out[j] = value[j] }
+            }
         }
     }
 
@@ -66,9 +129,9 @@ enum GEMM {
     /// bias initialises the accumulators and the activation is applied before the store.
     /// Rows past `rows` read row 0 (harmless) and are not stored.
     @inline(__always)
-    static func microKernel(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int, b: UnsafePointer<Float>,
-                            bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int,
-                            activation: Activation, residual: UnsafePointer<Float>? = nil) {
+    static func microKernel<E: KernelEpilogue>(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int, b: UnsafePointer<Float>,
+                                               bias: UnsafePointer<Float>?, _ epilogue: Epilogue, _: E.Type) {
+        let columns = epilogue.columns
         let a0 = a
         let a1 = rows > 1 ? a + lda : a
         let a2 = rows > 2 ? a + 2 * lda : a
@@ -104,41 +167,20 @@ enum GEMM {
             c50.addProduct(v, b0); c51.addProduct(v, b1)
         }
         // The fused activation runs on the accumulators, before the only store.
-        @inline(__always) func store(_ row: Int, _ rawLo: SIMD8<Float>, _ rawHi: SIMD8<Float>) {
-            var sumLo = rawLo, sumHi = rawHi
-            if let residual {
-                // A residual (skip-connection) tensor with C's layout is added before the activation.
-                let r = residual + row * ldc
-                if columns == 16 {
-                    sumLo += UnsafeRawPointer(r).loadUnaligned(as: SIMD8<Float>.self)
-                    sumHi += UnsafeRawPointer(r + 8).loadUnaligned(as: SIMD8<Float>.self)
-                } else {
-                    for j in 0..<columns { if j < 8 { sumLo[j] += r[j] } else { sumHi[j - 8] += r[j] } }
-                }
-            }
-            let lo = activation.vector(sumLo), hi = activation.vector(sumHi)
-            let out = c + row * ldc
-            UnsafeMutableRawPointer(out).storeBytes(of: lo, as: SIMD8<Float>.self)  // columns > 8 here
-            if columns == 16 {
-                UnsafeMutableRawPointer(out + 8).storeBytes(of: hi, as: SIMD8<Float>.self)
-            } else {
-                for j in 8..<columns { out[j] = hi[j - 8] }
-            }
-        }
-        store(0, c00, c01)
-        if rows > 1 { store(1, c10, c11) }
-        if rows > 2 { store(2, c20, c21) }
-        if rows > 3 { store(3, c30, c31) }
-        if rows > 4 { store(4, c40, c41) }
-        if rows > 5 { store(5, c50, c51) }
+        epilogue.store(0, c00, c01, E.self)
+        if rows > 1 { epilogue.store(1, c10, c11, E.self) }
+        if rows > 2 { epilogue.store(2, c20, c21, E.self) }
+        if rows > 3 { epilogue.store(3, c30, c31, E.self) }
+        if rows > 4 { epilogue.store(4, c40, c41, E.self) }
+        if rows > 5 { epilogue.store(5, c50, c51, E.self) }
     }
 
     /// 6×8 register tile for a panel's first 8 columns (of which `columns` ≤ 8 are stored);
     /// otherwise as `microKernel`.
     @inline(__always)
-    static func narrowMicroKernel(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int, b: UnsafePointer<Float>,
-                                  bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int,
-                                  activation: Activation, residual: UnsafePointer<Float>? = nil) {
+    static func narrowMicroKernel<E: KernelEpilogue>(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int, b: UnsafePointer<Float>,
+                                                     bias: UnsafePointer<Float>?, _ epilogue: Epilogue, _: E.Type) {
+        let columns = epilogue.columns
         let a0 = a
         let a1 = rows > 1 ? a + lda : a
         let a2 = rows > 2 ? a + 2 * lda : a
@@ -160,25 +202,11 @@ enum GEMM {
             c4.addProduct(SIMD8<Float>(repeating: a4[p]), b0)
             c5.addProduct(SIMD8<Float>(repeating: a5[p]), b0)
         }
-        @inline(__always) func store(_ row: Int, _ raw: SIMD8<Float>) {
-            var sum = raw
-            if let residual {
-                let r = residual + row * ldc
-                if columns == 8 { sum += UnsafeRawPointer(r).loadUnaligned(as: SIMD8<Float>.self) } else { for j in 0..<columns { sum[j] += r[j] } }
-            }
-            let value = activation.vector(sum)
-            let out = c + row * ldc
-            if columns == 8 {
-                UnsafeMutableRawPointer(out).storeBytes(of: value, as: SIMD8<Float>.self)
-            } else {
-                for j in 0..<columns { out[j] = value[j] }
-            }
-        }
-        store(0, c0)
-        if rows > 1 { store(1, c1) }
-        if rows > 2 { store(2, c2) }
-        if rows > 3 { store(3, c3) }
-        if rows > 4 { store(4, c4) }
-        if rows > 5 { store(5, c5) }
+        epilogue.storeNarrow(0, c0, E.self)
+        if rows > 1 { epilogue.storeNarrow(1, c1, E.self) }
+        if rows > 2 { epilogue.storeNarrow(2, c2, E.self) }
+        if rows > 3 { epilogue.storeNarrow(3, c3, E.self) }
+        if rows > 4 { epilogue.storeNarrow(4, c4, E.self) }
+        if rows > 5 { epilogue.storeNarrow(5, c5, E.self) }
     }
 }
