@@ -83,45 +83,62 @@ enum GEMM {
         let activation: Activation
         let lo: SIMD8<Float>, hi: SIMD8<Float>
 
-        /// Stores tile row `row` (16 columns, of which `columns` are real).
+        /// Stores tile row `row` (16 columns, of which `columns` are real). The full-width case
+        /// is kept small so that it inlines into the micro-kernel; partial tiles take a call.
         @inline(__always)
         func store<E: KernelEpilogue>(_ row: Int, _ rawLo: SIMD8<Float>, _ rawHi: SIMD8<Float>, _: E.Type) {
+            guard columns == 16 else { return storePartial(row, rawLo, rawHi, E.self) }
             var sumLo = rawLo, sumHi = rawHi
             if let residual {
                 // A residual (skip-connection) tensor with C's layout is added before the activation.
-                let r = residual + row * ldc
-                if columns == 16 {
-                    sumLo += UnsafeRawPointer(r).loadUnaligned(as: SIMD8<Float>.self)
-                    sumHi += UnsafeRawPointer(r + 8).loadUnaligned(as: SIMD8<Float>.self)
-                } else {
-                    for j in 0..<columns { if j < 8 { sumLo[j] += r[j] } else { sumHi[j - 8] += r[j] } }
-                }
+                let r = UnsafeRawPointer(residual + row * ldc)
+                sumLo += r.loadUnaligned(as: SIMD8<Float>.self)
+                sumHi += r.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
             }
-            let lo = E.apply(sumLo, self.lo, self.hi, activation), hi = E.apply(sumHi, self.lo, self.hi, activation)
-            let out = c + row * ldc
-            UnsafeMutableRawPointer(out).storeBytes(of: lo, as: SIMD8<Float>.self)  // columns > 8 here
-            if columns == 16 {
-                UnsafeMutableRawPointer(out + 8).storeBytes(of: hi, as: SIMD8<Float>.self)
-            } else {
-                for j in 8..<columns { out[j] = hi[j - 8] }
+            let out = UnsafeMutableRawPointer(c + row * ldc)
+            out.storeBytes(of: E.apply(sumLo, lo, hi, activation), as: SIMD8<Float>.self)
+            out.storeBytes(of: E.apply(sumHi, lo, hi, activation), toByteOffset: 32, as: SIMD8<Float>.self)
+        }
+
+        /// 8 < `columns` < 16: the first 8 as usual, the rest by one 8-wide store ending at the
+        /// last column (it rewrites some of the first 8 with the same values) instead of a
+        /// lane-by-lane loop.
+        @inline(never)
+        func storePartial<E: KernelEpilogue>(_ row: Int, _ rawLo: SIMD8<Float>, _ rawHi: SIMD8<Float>, _: E.Type) {
+            var sums = (rawLo, rawHi)
+            withUnsafeMutableBytes(of: &sums) { bytes in
+                let v = bytes.baseAddress!.assumingMemoryBound(to: Float.self)
+                if let residual {
+                    let r = residual + row * ldc
+                    for j in 0..<columns { v[j] += r[j] }
+                }
+                let out = c + row * ldc
+                let first = E.apply(UnsafeRawPointer(v).loadUnaligned(as: SIMD8<Float>.self), lo, hi, activation)
+                let last = E.apply(UnsafeRawPointer(v + columns - 8).loadUnaligned(as: SIMD8<Float>.self), lo, hi, activation)
+                UnsafeMutableRawPointer(out).storeBytes(of: first, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(out + columns - 8).storeBytes(of: last, as: SIMD8<Float>.self)
             }
         }
 
-        /// Stores row `row` of a narrow tile (`columns` ≤ 8).
+        /// Stores row `row` of a narrow tile (`columns` ≤ 8), as `store`.
         @inline(__always)
         func storeNarrow<E: KernelEpilogue>(_ row: Int, _ raw: SIMD8<Float>, _: E.Type) {
+            guard columns == 8 else { return storeNarrowPartial(row, raw, E.self) }
+            var sum = raw
+            if let residual { sum += UnsafeRawPointer(residual + row * ldc).loadUnaligned(as: SIMD8<Float>.self) }
+            UnsafeMutableRawPointer(c + row * ldc).storeBytes(of: E.apply(sum, lo, hi, activation), as: SIMD8<Float>.self)
+        }
+
+        @inline(never)
+        func storeNarrowPartial<E: KernelEpilogue>(_ row: Int, _ raw: SIMD8<Float>, _: E.Type) {
             var sum = raw
             if let residual {
                 let r = residual + row * ldc
-                if columns == 8 { sum += UnsafeRawPointer(r).loadUnaligned(as: SIMD8<Float>.self) } else { for j in 0..<columns { sum[j] += r[j] } }
+                for j in 0..<columns { sum[j] += r[j] }
             }
             let value = E.apply(sum, lo, hi, activation)
             let out = c + row * ldc
-            if columns == 8 {
-                UnsafeMutableRawPointer(out).storeBytes(of: value, as: SIMD8<Float>.self)
-            } else {
-                for j in 0..<columns { out[j] = value[j] }
-            }
+            for j in 0..<columns { out[j] = value[j] }
         }
     }
 
