@@ -57,18 +57,23 @@ final class PadPReluKernelTests: XCTestCase {
     }
 
     /// BlazeFace's block as TFLite orders it: conv, then the skip branch's max-pool and channel
-    /// Pad, then Add and Relu. The Pad is planned ahead so that the Add and Relu fuse.
+    /// Pad, then Add and Relu. The max-pool is planned ahead, the Pad is not computed at all (the
+    /// GEMM adds the unpadded tensor to the first channels) and the Add and Relu fuse.
     func testResidualFromALaterChannelPadFusesIntoConvolution() throws {
-        var t = TestGraph(seed: 35)
-        let x = t.input([1, 8, 10, 10])
-        let y = t.node(convOp((3, 3), strides: (2, 2), padding: pads(0, 0, 1, 1)), [x, t.constant([12, 8, 3, 3]), t.constant([12])])
-        let pooled = t.node(.maxPool2D(poolAttributes((2, 2), strides: (2, 2))), [x])
-        let padded = t.node(.pad(mode: .constant), [pooled, t.ints([0, 0, 0, 0, 0, 4, 0, 0])])
-        let sum = t.node(.binary(.add), [y, padded])
-        t.output(t.node(.activation(.relu), [sum]))
-        assertKernelsMatchReference(t, rel: 1e-5, "conv + later channel pad + relu")
-        let session = try InferenceSession(graph: t.graph, inputShapes: [t.graph.values[t.graph.inputs[0]].name: [1, 8, 10, 10]], threads: 1)
-        // Input to channels-last, max-pool, pad, conv with add and relu fused, output to NCHW.
-        XCTAssertEqual(session.stepCount, 5, "the Pad should be planned ahead and the Add and Relu fused: \(session.plan.steps.map { $0.kind + " " + $0.name })")
+        // (input channels, output channels): a partial panel; a full panel then none; a full
+        // panel then a partial one.
+        for (cin, cout) in [(8, 12), (16, 28), (20, 40)] {
+            var t = TestGraph(seed: 35)
+            let x = t.input([1, cin, 10, 10])
+            let y = t.node(convOp((3, 3), strides: (2, 2), padding: pads(0, 0, 1, 1)), [x, t.constant([cout, cin, 3, 3]), t.constant([cout])])
+            let pooled = t.node(.maxPool2D(poolAttributes((2, 2), strides: (2, 2))), [x])
+            let padded = t.node(.pad(mode: .constant), [pooled, t.ints([0, 0, 0, 0, 0, cout - cin, 0, 0])])
+            let sum = t.node(.binary(.add), [y, padded])
+            t.output(t.node(.activation(.relu), [sum]))
+            assertKernelsMatchReference(t, rel: 1e-5, "conv + later channel pad \(cin) → \(cout) + relu")
+            let session = try InferenceSession(graph: t.graph, inputShapes: [t.graph.values[t.graph.inputs[0]].name: [1, cin, 10, 10]], threads: 1)
+            // Input to channels-last, max-pool, conv with the residual, add and relu fused, output to NCHW.
+            XCTAssertEqual(session.stepCount, 4, "no Pad step, Add and Relu fused: \(session.plan.steps.map { $0.kind + " " + $0.name })")
+        }
     }
 }

@@ -47,8 +47,8 @@ final class Conv2DKernel: @unchecked Sendable {
     }
 
     /// input: `[N, H, W, Cin]`; output: `[N, OH, OW, Cout]`.
-    /// - residual: optional `[N, OH, OW, Cout]` added before the activation.
-    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>? = nil) {
+    /// - residual: optional `[N, OH, OW, C ≤ Cout]` added to the first C channels before the activation.
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: Residual? = nil) {
         let pixels = g.batch * g.outputHeight * g.outputWidth
         if isPointwise {
             parallelChunks(pixels, threads: threads, minimumChunk: 24, work: pixels * g.inputChannels * g.outputChannels) { range in
@@ -73,7 +73,7 @@ final class Conv2DKernel: @unchecked Sendable {
                                       bias: bias + group * g.outputChannelsPerGroup,
                                       c: output + first * g.outputChannels + group * g.outputChannelsPerGroup,
                                       ldc: g.outputChannels, activation: activation,
-                                      residual: residual.map { $0 + first * g.outputChannels + group * g.outputChannelsPerGroup })
+                                      residual: residual?.offset(row: first, column: group * g.outputChannelsPerGroup))
                     }
                     tile += 1
                 }

@@ -25,6 +25,20 @@ final class PackedMatrix: @unchecked Sendable {
     deinit { panels.deallocate() }
 }
 
+/// A tensor added to C before the activation (a skip connection): rows of `stride` floats, of
+/// which the first `channels` are added to C's first columns and the rest of C gets nothing
+/// (the residual of a block whose skip branch was zero-padded in channels).
+struct Residual {
+    let pointer: UnsafePointer<Float>
+    let stride: Int
+    let channels: Int
+
+    /// The residual seen from C's element (`row`, `column`); nil when no column is left.
+    func offset(row: Int, column: Int) -> Residual? {
+        column < channels ? Residual(pointer: pointer + row * stride + column, stride: stride, channels: channels - column) : nil
+    }
+}
+
 enum GEMM {
     /// Rows per micro-kernel call.
     static let rowsPerKernel = 6
@@ -38,7 +52,7 @@ enum GEMM {
     @inline(__always)
     static func multiply(rows: Range<Int>, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix,
                          bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int, activation: Activation,
-                         residual: UnsafePointer<Float>? = nil) {
+                         residual: Residual? = nil) {
         // One dispatch per call to a copy with the epilogue compiled in.
         switch activation {
         case .identity: multiply(rows: rows, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, IdentityEpilogue.self)
@@ -50,7 +64,7 @@ enum GEMM {
 
     static func multiply<E: KernelEpilogue>(rows: Range<Int>, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix,
                                             bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int, activation: Activation,
-                                            residual: UnsafePointer<Float>?, _ epilogue: E.Type) {
+                                            residual: Residual?, _ epilogue: E.Type) {
         let (lo, hi) = activation.clipBounds
         var row = rows.lowerBound
         while row < rows.upperBound {
@@ -59,7 +73,7 @@ enum GEMM {
                 let column = panel * 16
                 let columns = min(16, b.n - column)
                 let epilogue = Epilogue(c: c + row * ldc + column, ldc: ldc, columns: columns,
-                                        residual: residual.map { $0 + row * ldc + column }, activation: activation, lo: lo, hi: hi)
+                                        residual: residual?.offset(row: row, column: column), activation: activation, lo: lo, hi: hi)
                 if columns <= 8 {
                     // A last panel of at most 8 columns: half the FMAs of the 16-wide tile.
                     narrowMicroKernel(k: b.k, a: a + row * lda, lda: lda, rows: count,
@@ -74,12 +88,12 @@ enum GEMM {
     }
 
     /// Where and how a micro-kernel stores its tile: C at the tile's first element, the
-    /// columns to store, an optional residual with C's layout added before the activation.
+    /// columns to store, an optional residual added before the activation.
     struct Epilogue {
         let c: UnsafeMutablePointer<Float>
         let ldc: Int
         let columns: Int
-        let residual: UnsafePointer<Float>?
+        let residual: Residual?
         let activation: Activation
         let lo: SIMD8<Float>, hi: SIMD8<Float>
 
@@ -87,11 +101,10 @@ enum GEMM {
         /// is kept small so that it inlines into the micro-kernel; partial tiles take a call.
         @inline(__always)
         func store<E: KernelEpilogue>(_ row: Int, _ rawLo: SIMD8<Float>, _ rawHi: SIMD8<Float>, _: E.Type) {
-            guard columns == 16 else { return storePartial(row, rawLo, rawHi, E.self) }
+            guard columns == 16, residual.map({ $0.channels >= 16 }) ?? true else { return storePartial(row, rawLo, rawHi, E.self) }
             var sumLo = rawLo, sumHi = rawHi
             if let residual {
-                // A residual (skip-connection) tensor with C's layout is added before the activation.
-                let r = UnsafeRawPointer(residual + row * ldc)
+                let r = UnsafeRawPointer(residual.pointer + row * residual.stride)
                 sumLo += r.loadUnaligned(as: SIMD8<Float>.self)
                 sumHi += r.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
             }
@@ -109,8 +122,8 @@ enum GEMM {
             withUnsafeMutableBytes(of: &sums) { bytes in
                 let v = bytes.baseAddress!.assumingMemoryBound(to: Float.self)
                 if let residual {
-                    let r = residual + row * ldc
-                    for j in 0..<columns { v[j] += r[j] }
+                    let r = residual.pointer + row * residual.stride
+                    for j in 0..<min(columns, residual.channels) { v[j] += r[j] }
                 }
                 let out = c + row * ldc
                 let first = E.apply(UnsafeRawPointer(v).loadUnaligned(as: SIMD8<Float>.self), lo, hi, activation)
@@ -123,9 +136,9 @@ enum GEMM {
         /// Stores row `row` of a narrow tile (`columns` ≤ 8), as `store`.
         @inline(__always)
         func storeNarrow<E: KernelEpilogue>(_ row: Int, _ raw: SIMD8<Float>, _: E.Type) {
-            guard columns == 8 else { return storeNarrowPartial(row, raw, E.self) }
+            guard columns == 8, residual.map({ $0.channels >= 8 }) ?? true else { return storeNarrowPartial(row, raw, E.self) }
             var sum = raw
-            if let residual { sum += UnsafeRawPointer(residual + row * ldc).loadUnaligned(as: SIMD8<Float>.self) }
+            if let residual { sum += UnsafeRawPointer(residual.pointer + row * residual.stride).loadUnaligned(as: SIMD8<Float>.self) }
             UnsafeMutableRawPointer(c + row * ldc).storeBytes(of: E.apply(sum, lo, hi, activation), as: SIMD8<Float>.self)
         }
 
@@ -133,8 +146,8 @@ enum GEMM {
         func storeNarrowPartial<E: KernelEpilogue>(_ row: Int, _ raw: SIMD8<Float>, _: E.Type) {
             var sum = raw
             if let residual {
-                let r = residual + row * ldc
-                for j in 0..<columns { sum[j] += r[j] }
+                let r = residual.pointer + row * residual.stride
+                for j in 0..<min(columns, residual.channels) { sum[j] += r[j] }
             }
             let value = E.apply(sum, lo, hi, activation)
             let out = c + row * ldc

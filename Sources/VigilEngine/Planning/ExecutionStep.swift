@@ -84,8 +84,10 @@ extension SoftmaxKernel: SingleInputKernel {
 
 final class Conv2DStep: ExecutionStep {
     let name: String, input: Int, output: Int
-    /// Arena offset of a fused residual addend, or -1.
+    /// Arena offset of a fused residual addend, or -1, and its channel count (at most the
+    /// output's: the channels past it get nothing, as from a zero channel padding).
     var residual = -1
+    var residualChannels = 0
     let kernel: Conv2DKernel
     var kind: String { "Conv2D" }
     var flops: Int {
@@ -94,7 +96,8 @@ final class Conv2DStep: ExecutionStep {
     }
     init(name: String, input: Int, output: Int, kernel: Conv2DKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
     func run(_ base: UnsafeMutablePointer<Float>) {
-        kernel.run(input: base + input, output: base + output, residual: residual >= 0 ? UnsafePointer(base + residual) : nil)
+        kernel.run(input: base + input, output: base + output,
+                   residual: residual >= 0 ? Residual(pointer: base + residual, stride: residualChannels, channels: residualChannels) : nil)
     }
 }
 

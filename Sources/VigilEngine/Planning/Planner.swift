@@ -256,16 +256,22 @@ struct Planner {
                 // Conv → Add(·, r) [→ activation]: add r in the GEMM store instead of another pass.
                 var activation = a.activation
                 var residual: Int?
+                var residualChannels = 0
                 if activation == .identity, let fused = residualFusion(after: node, outputShape: outShapes[0], perm: perm) {
                     residual = fused.residual
+                    residualChannels = values[fused.residual].physicalShape[3]
                     activation = fused.activation
                     for id in fused.absorbedOutputs { valueIndex[id] = out }
                     absorbed.formUnion(fused.absorbedOutputs)
+                    absorbed.formUnion(fused.skipped)
                 }
                 let kernel = Conv2DKernel(geometry: geometry, weights: w, bias: bias, activation: activation, threads: threads)
                 steps.append(PendingStep(reads: [input] + (residual.map { [$0] } ?? []), writes: [out]) { v in
                     let step = Conv2DStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel)
-                    if let residual { step.residual = v[residual].offset }
+                    if let residual {
+                        step.residual = v[residual].offset
+                        step.residualChannels = residualChannels
+                    }
                     return step
                 })
             }
@@ -423,21 +429,35 @@ struct Planner {
         }
     }
 
-    /// When the conv's only consumer is an Add whose other operand is already computed with the
-    /// conv output's shape, returns that operand (in the conv's layout) and the activation that
-    /// follows the Add (when it is the Add's only consumer).
+    /// When the conv's only consumer is an Add whose other operand has the conv output's shape
+    /// (or is a zero channel padding, at the end, of a tensor that has it otherwise), returns
+    /// that operand, unpadded, in the conv's layout; the activation that follows the Add (when it
+    /// is the Add's only consumer); the outputs now computed by the conv; and a Pad's output
+    /// that no step needs to compute any more (`skipped`).
     mutating func residualFusion(after conv: Node, outputShape: [Int], perm: [Int])
-        -> (residual: Int, activation: Activation, absorbedOutputs: [ValueID])? {
+        -> (residual: Int, activation: Activation, absorbedOutputs: [ValueID], skipped: [ValueID])? {
         guard conv.outputs.count == 1, let y = conv.outputs.first, !graph.outputs.contains(y),
               let users = consumerIndices[y], users.count == 1 else { return nil }
         let add = graph.nodes[users[0]]
         guard case .binary(.add) = add.op, add.inputs.count == 2, add.outputs.count == 1,
               let other = (add.inputs[0] == y ? add.inputs[1] : add.inputs[0]), other != y, constants[other] == nil else { return nil }
-        // The other operand may come later in the graph's order (TFLite puts a skip branch's
-        // max-pool and channel Pad after the convolution): plan it ahead if it can be.
-        guard planAhead(other, before: y, depth: 3) else { return nil }
-        guard let otherValue = valueIndex[other], values[otherValue].shape == outputShape,
-              let residual = try? converted(otherValue, to: perm) else { return nil }
+        // BlazeFace's skip branch pads channels with zeros to the block's width: the GEMM adds the
+        // unpadded tensor to the first channels instead, and the Pad is not computed.
+        let channelAxis = perm[3]
+        var source = other
+        var skipped: [ValueID] = []
+        if valueIndex[other] == nil, let p = producerIndices[other], let x = channelPaddingSource(graph.nodes[p], channelAxis: channelAxis),
+           !graph.outputs.contains(other), consumerIndices[other]?.count == 1 {
+            source = x
+            skipped = [other]
+        }
+        // The operand may come later in the graph's order (TFLite puts a skip branch's max-pool
+        // and channel Pad after the convolution): plan it ahead if it can be.
+        guard planAhead(source, before: y, depth: 3), let sourceValue = valueIndex[source] else { return nil }
+        let shape = values[sourceValue].shape
+        guard shape.count == outputShape.count,
+              shape.indices.allSatisfy({ $0 == channelAxis ? shape[$0] <= outputShape[$0] && (skipped.isEmpty ? shape[$0] == outputShape[$0] : true) : shape[$0] == outputShape[$0] }),
+              let residual = try? converted(sourceValue, to: perm) else { return nil }
         var absorbedOutputs = [add.outputs[0]]
         var activation = Activation.identity
         let sum = add.outputs[0]
@@ -446,7 +466,17 @@ struct Planner {
             activation = a
             absorbedOutputs.append(graph.nodes[next[0]].outputs[0])
         }
-        return (residual, activation, absorbedOutputs)
+        return (residual, activation, absorbedOutputs, skipped)
+    }
+
+    /// The input of a constant Pad that only appends zero channels (`channelAxis` after, nothing
+    /// else), or nil.
+    func channelPaddingSource(_ pad: Node, channelAxis: Int) -> ValueID? {
+        guard case .pad(.constant) = pad.op, pad.inputs.count >= 2, let x = pad.inputs[0], let padsID = pad.inputs[1],
+              let pads = constants[padsID]?.ints, pads.count == 8,
+              pad.inputs.count < 3 || pad.inputs[2] == nil || constants[pad.inputs[2]!]?.floats.first == 0 else { return nil }
+        for (i, p) in pads.enumerated() where p != 0 && i != 4 + channelAxis { return nil }
+        return pads[4 + channelAxis] > 0 ? x : nil
     }
 
     /// Makes `value` computed before the node producing `later`, planning its producers ahead
