@@ -132,24 +132,35 @@ final class Conv2DKernel: @unchecked Sendable {
     }
 
     /// Small copies inline (8 floats at a time), instead of a memmove call per patch segment.
+    /// A remainder is one more 8-wide copy ending at the last float (overlapping the previous
+    /// one) when there are at least 8: a 3-channel stem's 15-float kernel rows are two copies,
+    /// not one and seven single floats.
     @inline(__always)
     static func copy(_ source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + 8 <= count {
+        @inline(__always) func copy8(_ i: Int) {
             UnsafeMutableRawPointer(destination + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self),
                                                                 as: SIMD8<Float>.self)
-            i += 8
         }
-        while i < count { destination[i] = source[i]; i += 1 }
+        guard count >= 8 else {
+            for i in 0..<count { destination[i] = source[i] }
+            return
+        }
+        var i = 0
+        while i + 8 <= count { copy8(i); i += 8 }
+        if i < count { copy8(count - 8) }
     }
 
     @inline(__always)
     static func fill(_ destination: UnsafeMutablePointer<Float>, count: Int) {
+        guard count >= 8 else {
+            for i in 0..<count { destination[i] = 0 }
+            return
+        }
         var i = 0
         while i + 8 <= count {
             UnsafeMutableRawPointer(destination + i).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self)
             i += 8
         }
-        while i < count { destination[i] = 0; i += 1 }
+        if i < count { UnsafeMutableRawPointer(destination + count - 8).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self) }
     }
 }
