@@ -64,9 +64,14 @@ let package = Package(
             name: "_TestSupport",
             dependencies: ["VigilEngine"]
         ),
+        // Test-only: counts heap allocations, to prove the engine's per-frame run makes none.
+        .target(
+            name: "CAllocationCounter",
+            path: "Tests/CAllocationCounter"
+        ),
         .testTarget(
             name: "VigilEngineTests",
-            dependencies: ["VigilEngine", "_TestSupport"],
+            dependencies: ["VigilEngine", "_TestSupport", "CAllocationCounter"],
             exclude: ["Fixtures"]
         ),
         .testTarget(

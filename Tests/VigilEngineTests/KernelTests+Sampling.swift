@@ -153,3 +153,27 @@ final class DepthToSpaceKernelTests: XCTestCase {
         }
     }
 }
+
+/// Slice with constant parameters runs as a strided copy, against the reference.
+final class SliceKernelTests: XCTestCase {
+    func testStridedAndNegativeSlices() {
+        // (starts, ends, axes, steps) on a [2, 5, 6, 7] input.
+        let cases: [([Int], [Int], [Int]?, [Int]?)] = [
+            ([0, 2], [1, 5], [0, 1], nil),                      // YOLO head: a channel range
+            ([1, -1, 0], [Int(Int32.max), 0, 7], [1, 2, 3], [2, -2, 3]),
+            ([-3], [-1], [-1], nil),
+            ([5, 4], [-9, -100], [1, 2], [-1, -2]),
+            ([0], [0], [2], nil),                                // empty
+        ]
+        for (starts, ends, axes, steps) in cases {
+            var t = TestGraph(seed: 61)
+            let x = t.input([2, 5, 6, 7])
+            let y = t.node(convOp((1, 1)), [x, t.constant([5, 5, 1, 1]), t.constant([5])])
+            var inputs: [ValueID?] = [y, t.ints(starts), t.ints(ends)]
+            if let axes { inputs.append(t.ints(axes)) } else if steps != nil { inputs.append(nil) }
+            if let steps { inputs.append(t.ints(steps)) }
+            t.output(t.node(.slice, inputs))
+            assertKernelsMatchReference(t, rel: 1e-5, "slice \(starts) \(ends) \(String(describing: axes)) \(String(describing: steps))")
+        }
+    }
+}

@@ -16,26 +16,32 @@ enum DataMovement {
 
     /// Writes `input` (physical `shape`) permuted by `perm`: output axis i is input axis perm[i].
     static func transpose(_ input: UnsafePointer<Float>, shape: [Int], perm: [Int], output: UnsafeMutablePointer<Float>) {
-        let rank = shape.count
         let inStrides = shape.stridesRowMajor
-        let outShape = perm.map { shape[$0] }
-        let srcStrides = perm.map { inStrides[$0] }
+        transpose(input, outShape: perm.map { shape[$0] }, sourceStrides: perm.map { inStrides[$0] }, output: output)
+    }
+
+    /// The same with the output shape and, per output axis, the input stride precomputed (a
+    /// planned step allocates nothing per run).
+    static func transpose(_ input: UnsafePointer<Float>, outShape: [Int], sourceStrides srcStrides: [Int], output: UnsafeMutablePointer<Float>) {
+        let rank = outShape.count
         let inner = outShape[rank - 1], innerStride = srcStrides[rank - 1]
         let outer = outShape.reduce(1, *) / max(inner, 1)
-        var index = [Int](repeating: 0, count: rank)
-        var offset = 0
-        for o in 0..<outer {
-            let dst = output + o * inner
-            if innerStride == 1 { dst.update(from: input + offset, count: inner) }
-            else { for i in 0..<inner { dst[i] = input[offset + i * innerStride] } }
-            var axis = rank - 2
-            while axis >= 0 {
-                index[axis] += 1
-                offset += srcStrides[axis]
-                if index[axis] < outShape[axis] { break }
-                offset -= srcStrides[axis] * outShape[axis]
-                index[axis] = 0
-                axis -= 1
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: rank) { index in
+            index.initialize(repeating: 0)
+            var offset = 0
+            for o in 0..<outer {
+                let dst = output + o * inner
+                if innerStride == 1 { dst.update(from: input + offset, count: inner) }
+                else { for i in 0..<inner { dst[i] = input[offset + i * innerStride] } }
+                var axis = rank - 2
+                while axis >= 0 {
+                    index[axis] += 1
+                    offset += srcStrides[axis]
+                    if index[axis] < outShape[axis] { break }
+                    offset -= srcStrides[axis] * outShape[axis]
+                    index[axis] = 0
+                    axis -= 1
+                }
             }
         }
     }
@@ -45,6 +51,7 @@ enum DataMovement {
 struct PadKernel {
     let inputShape: [Int]
     let outputShape: [Int]
+    let outputStrides: [Int]
     let before: [Int]
     let value: Float
 
@@ -54,16 +61,18 @@ struct PadKernel {
         self.before = before
         self.value = value
         outputShape = (0..<inputShape.count).map { inputShape[$0] + before[$0] + after[$0] }
+        outputStrides = outputShape.stridesRowMajor
     }
 
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let rank = inputShape.count
         output.update(repeating: value, count: outputShape.reduce(1, *))
         guard rank > 0, !inputShape.contains(0) else { return }
-        let outStrides = outputShape.stridesRowMajor
+        let outStrides = outputStrides
         let inner = inputShape[rank - 1]
         let rows = inputShape.reduce(1, *) / inner
-        var index = [Int](repeating: 0, count: rank)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: rank) { index in
+        index.initialize(repeating: 0)
         for row in 0..<rows {
             var offset = before[rank - 1]
             for axis in 0..<(rank - 1) { offset += (index[axis] + before[axis]) * outStrides[axis] }
@@ -75,6 +84,7 @@ struct PadKernel {
                 index[axis] = 0
                 axis -= 1
             }
+        }
         }
     }
 }

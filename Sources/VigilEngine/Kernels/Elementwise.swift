@@ -54,7 +54,9 @@ struct BinaryKernel {
         let inner = shape[rank - 1]
         let (sa, sb) = (stridesA[rank - 1], stridesB[rank - 1])
         // Multi-index of the first row, and the input offsets it implies.
-        var index = [Int](repeating: 0, count: rank)
+        // The multi-index lives on the stack: a run allocates nothing.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: rank) { index in
+        index.initialize(repeating: 0)
         var offsetA = 0, offsetB = 0
         var remainder = rows.lowerBound
         for axis in stride(from: rank - 2, through: 0, by: -1) {
@@ -74,6 +76,7 @@ struct BinaryKernel {
                 index[axis] = 0
                 axis -= 1
             }
+        }
         }
         if activation != .identity { activation.apply(output + rows.lowerBound * inner, count: rows.count * inner) }
     }

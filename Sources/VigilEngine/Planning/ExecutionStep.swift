@@ -161,12 +161,27 @@ final class ConcatStep: ExecutionStep {
     }
 }
 
-final class TransposeStep: ExecutionStep {
-    let name: String, input: Int, output: Int, shape: [Int], perm: [Int]
-    var kind: String { "Transpose" }
+
+/// A strided copy: Transpose (a permutation of the input's strides) and Slice with constant
+/// parameters (`input` at the first element taken; negative strides for negative steps). Per
+/// output axis, `sourceStrides` floats between neighbours in the input.
+final class StridedCopyStep: ExecutionStep {
+    let name: String, kind: String, input: Int, output: Int
+    let outShape: [Int], sourceStrides: [Int]
     var flops: Int { 0 }
-    init(name: String, input: Int, output: Int, shape: [Int], perm: [Int]) { (self.name, self.input, self.output, self.shape, self.perm) = (name, input, output, shape, perm) }
-    func run(_ base: UnsafeMutablePointer<Float>) { DataMovement.transpose(base + input, shape: shape, perm: perm, output: base + output) }
+    init(name: String, kind: String, input: Int, output: Int, outShape: [Int], sourceStrides: [Int]) {
+        (self.name, self.kind, self.input, self.output, self.outShape, self.sourceStrides) = (name, kind, input, output, outShape, sourceStrides)
+    }
+
+    /// Input physical `shape` permuted by `perm` (output axis i is input axis perm[i]).
+    convenience init(transposing shape: [Int], perm: [Int], name: String, input: Int, output: Int) {
+        let strides = shape.stridesRowMajor
+        self.init(name: name, kind: "Transpose", input: input, output: output, outShape: perm.map { shape[$0] }, sourceStrides: perm.map { strides[$0] })
+    }
+
+    func run(_ base: UnsafeMutablePointer<Float>) {
+        DataMovement.transpose(base + input, outShape: outShape, sourceStrides: sourceStrides, output: base + output)
+    }
 }
 
 /// Runs an operator without a fast kernel through the reference implementation, on

@@ -148,7 +148,7 @@ struct Planner {
         let transposePerm = perm.map { source.perm.firstIndex(of: $0)! }
         let physical = source.physicalShape
         steps.append(PendingStep(reads: [v], writes: [c]) { values in
-            TransposeStep(name: source.name + "/relayout", input: values[v].offset, output: values[c].offset, shape: physical, perm: transposePerm)
+            StridedCopyStep(transposing: physical, perm: transposePerm, name: source.name + "/relayout", input: values[v].offset, output: values[c].offset)
         })
         conversions[key] = c
         return c
@@ -406,11 +406,34 @@ struct Planner {
             steps.append(PendingStep(reads: [input], writes: outs.map(\.0)) { v in
                 SplitStep(name: name, input: v[input].offset, outputs: outs.map { (v[$0.0].offset, $0.1) }, outer: outer, inner: inner)
             })
+        case .slice where x != nil && node.inputs.count >= 3 && values[x!].shape.count > 0
+            && (1..<node.inputs.count).allSatisfy({ node.inputs[$0] == nil || constant($0) != nil }):
+            // Constant starts/ends/axes/steps: a strided copy in the input's row-major layout.
+            let input = try converted(x!, to: Self.identity(values[x!].shape.count))
+            let out = output(Self.identity(outShapes[0].count))
+            let shape = values[input].shape
+            let starts = constant(1)!.ints.map { ReferenceInterpreter.clampToInt($0) }
+            let ends = constant(2)!.ints.map { ReferenceInterpreter.clampToInt($0) }
+            let axes = constant(3)?.ints.map { Int($0) } ?? Array(0..<starts.count)
+            let stepsPerAxis = constant(4)?.ints.map { Int($0) } ?? [Int](repeating: 1, count: starts.count)
+            let (begin, step, sliced) = ReferenceDataMovement.sliceGeometry(shape, starts: starts, ends: ends, axes: axes, steps: stepsPerAxis)
+            guard sliced == outShapes[0] else { throw EngineError.invalidNode(op: "Slice", node: name, reason: "planned \(sliced), inferred \(outShapes[0])") }
+            let strides = shape.stridesRowMajor
+            let first = zip(begin, strides).reduce(0) { $0 + $1.0 * $1.1 }
+            let sourceStrides = zip(step, strides).map { $0 * $1 }
+            if !sliced.contains(0) {
+                steps.append(PendingStep(reads: [input], writes: [out]) { v in
+                    StridedCopyStep(name: name, kind: "Slice", input: v[input].offset + first, output: v[out].offset, outShape: sliced,
+                                    sourceStrides: sourceStrides)
+                })
+            }
         case .transpose(let perm) where x != nil && !perm.isEmpty:
             let input = try converted(x!, to: Self.identity(perm.count))
             let out = output(Self.identity(perm.count))
             let shape = values[input].shape
-            steps.append(PendingStep(reads: [input], writes: [out]) { v in TransposeStep(name: name, input: v[input].offset, output: v[out].offset, shape: shape, perm: perm) })
+            steps.append(PendingStep(reads: [input], writes: [out]) { v in
+                StridedCopyStep(transposing: shape, perm: perm, name: name, input: v[input].offset, output: v[out].offset)
+            })
         case .softmax(let axis) where x != nil:
             let input = try converted(x!, to: Self.identity(values[x!].shape.count))
             let out = output(Self.identity(outShapes[0].count))

@@ -109,12 +109,26 @@ enum ReferenceDataMovement {
 
     /// ONNX Slice with already-normalised parameter lists.
     static func slice(_ input: Tensor, starts: [Int], ends: [Int], axes: [Int], steps: [Int]) -> Tensor {
-        var begin = [Int](repeating: 0, count: input.rank)
-        var step = [Int](repeating: 1, count: input.rank)
-        var outShape = input.shape
+        let (begin, step, outShape) = sliceGeometry(input.shape, starts: starts, ends: ends, axes: axes, steps: steps)
+        let strides = input.shape.stridesRowMajor
+        var indices = [Int](); indices.reserveCapacity(outShape.reduce(1, *))
+        forEachIndex(outShape) { index in
+            var offset = 0
+            for axis in 0..<index.count { offset += (begin[axis] + index[axis] * step[axis]) * strides[axis] }
+            indices.append(offset)
+        }
+        return gather(input, indices: indices, shape: outShape)
+    }
+
+    /// Per axis: first index, step and output size of a Slice (ONNX clamping rules), shared by
+    /// the reference operator and the planned kernel.
+    static func sliceGeometry(_ shape: [Int], starts: [Int], ends: [Int], axes: [Int], steps: [Int]) -> (begin: [Int], step: [Int], outShape: [Int]) {
+        var begin = [Int](repeating: 0, count: shape.count)
+        var step = [Int](repeating: 1, count: shape.count)
+        var outShape = shape
         for (i, rawAxis) in axes.enumerated() {
-            let axis = normalizedAxis(rawAxis, rank: input.rank)
-            let dim = input.shape[axis]
+            let axis = normalizedAxis(rawAxis, rank: shape.count)
+            let dim = shape[axis]
             let s = steps[i]
             var b = starts[i], e = ends[i]
             if b < 0 { b += dim }
@@ -129,14 +143,7 @@ enum ReferenceDataMovement {
             begin[axis] = b
             step[axis] = s
         }
-        let strides = input.shape.stridesRowMajor
-        var indices = [Int](); indices.reserveCapacity(outShape.reduce(1, *))
-        forEachIndex(outShape) { index in
-            var offset = 0
-            for axis in 0..<index.count { offset += (begin[axis] + index[axis] * step[axis]) * strides[axis] }
-            indices.append(offset)
-        }
-        return gather(input, indices: indices, shape: outShape)
+        return (begin, step, outShape)
     }
 
     /// ONNX Reshape: 0 copies the input dimension (unless allowZero), -1 is inferred.
