@@ -207,10 +207,13 @@ final class ConvolutionKernelTests: XCTestCase {
         convTranspose([2, 3, 4, 3], cout: 17, kernel: (2, 2), strides: (2, 2), bias: false)
     }
 
-    /// Stride equal to the kernel runs as one GEMM per kernel row straight into the output
-    /// (DBNet's head: 2×2 stride 2 down to one channel, then a sigmoid).
+    /// Stride equal to the kernel runs as one GEMM per kernel row straight into the output, or
+    /// with few outputs per pixel as dot products (DBNet's and MediaPipe's heads: 2×2 stride 2
+    /// down to one channel, then a sigmoid).
     func testConvTransposeStrideEqualsKernel() {
         convTranspose([1, 16, 9, 12], cout: 1, kernel: (2, 2), strides: (2, 2), activation: .sigmoid)
+        // Up to 4 outputs per input pixel and kernel row, channels a multiple of 8: dot products.
+        convTranspose([2, 24, 5, 6], cout: 2, kernel: (2, 2), strides: (2, 2), activation: .relu)
         convTranspose([2, 5, 4, 3], cout: 7, kernel: (2, 3), strides: (2, 3), activation: .clip(min: 0, max: 6))
         convTranspose([1, 3, 3, 5], cout: 20, kernel: (3, 3), strides: (3, 3), bias: false)
     }

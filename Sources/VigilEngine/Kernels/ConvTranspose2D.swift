@@ -23,6 +23,10 @@ final class ConvTranspose2DKernel: @unchecked Sendable {
     let rowsPerKernelRow: [PackedMatrix]
     /// The bias repeated for each of the KW taps of a kernel row: `[KW·Cout]`.
     let tiledBias: UnsafeMutablePointer<Float>?
+    /// For tiled runs with at most 4 outputs per input pixel and kernel row (MediaPipe's
+    /// segmentation head: 2×2 stride 2 down to one channel), where a GEMM would use 2 of its 8
+    /// lanes: per kernel row, `[KW·Cout][Cin]`, each output a dot product over the channels.
+    let dotWeights: UnsafeMutablePointer<Float>?
 
     /// - inputNHWC: `[N, H, W, Cin]`; weights `[Cin, Cout/g, KH, KW]`; bias `[Cout]`.
     init(inputNHWC s: [Int], outputNHWC o: [Int], weights wt: Tensor, bias b: Tensor?, _ a: ConvTranspose2DAttributes, threads: Int) {
@@ -53,9 +57,21 @@ final class ConvTranspose2DKernel: @unchecked Sendable {
             let tiled = UnsafeMutablePointer<Float>.allocate(capacity: kw * cout)
             for kx in 0..<kw { for co in 0..<cout { tiled[kx * cout + co] = biasValues[co] } }
             tiledBias = tiled
+            if kw * cout <= 4 && s[3] % 8 == 0 {
+                let cin = s[3], columns = kw * cout
+                let dot = UnsafeMutablePointer<Float>.allocate(capacity: kh * columns * cin)
+                for ky in 0..<kh { for column in 0..<columns { for ci in 0..<cin {
+                    let (kx, co) = (column / cout, column % cout)
+                    dot[(ky * columns + column) * cin + ci] = values[((ci * cout + co) * kh + ky) * kw + kx]
+                } } }
+                dotWeights = dot
+            } else {
+                dotWeights = nil
+            }
         } else {
             rowsPerKernelRow = []
             tiledBias = nil
+            dotWeights = nil
         }
         if a.groups == 1 && !tiles {
             let (cin, cout) = (s[3], o[3])
@@ -75,6 +91,7 @@ final class ConvTranspose2DKernel: @unchecked Sendable {
         bias.deallocate()
         columns?.deallocate()
         tiledBias?.deallocate()
+        dotWeights?.deallocate()
     }
 
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
@@ -104,9 +121,17 @@ final class ConvTranspose2DKernel: @unchecked Sendable {
         let (kh, kw) = (a.kernel.h, a.kernel.w)
         let (source, destination) = (UncheckedSendable(input), UncheckedSendable(output))
         let biasPointer = UncheckedSendable(bias)
+        let dot = dotWeights.map { UncheckedSendable($0) }
         parallelChunks(n * h, threads: threads, work: n * h * w * cin * kh * kw * cout) { rows in
             for row in rows {
                 let (b, iy) = (row / self.h, row % self.h)
+                if let dot {
+                    for ky in 0..<kh {
+                        self.dotRow(input: source.value + row * self.w * self.cin, weights: dot.value + ky * kw * self.cout * self.cin,
+                                    bias: biasPointer.value, output: destination.value + ((b * self.oh + iy * kh + ky) * self.ow) * self.cout)
+                    }
+                    continue
+                }
                 for ky in 0..<kh {
                     GEMM.multiply(rows: 0..<self.w, a: source.value + row * self.w * self.cin, lda: self.cin,
                                   b: self.rowsPerKernelRow[ky], bias: biasPointer.value,
@@ -115,6 +140,27 @@ final class ConvTranspose2DKernel: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// One output row of a tiled run with few outputs per input pixel: each is a dot product of
+    /// the pixel's channels with one weight column, 8 channels at a time; the activation runs
+    /// over the finished row.
+    @inline(__always)
+    func dotRow(input: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let columns = a.kernel.w * cout
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+        for ix in 0..<w {
+            let x = input + ix * cin
+            for column in 0..<columns {
+                let wc = weights + column * cin
+                var acc = load(x) * load(wc)
+                var ci = 8
+                while ci < cin { acc.addProduct(load(x + ci), load(wc + ci)); ci += 8 }
+                let half = acc.lowHalf + acc.highHalf, quarter = half.lowHalf + half.highHalf
+                output[ix * columns + column] = bias[column] + quarter[0] + quarter[1]
+            }
+        }
+        a.activation.apply(output, count: w * columns)
     }
 
     func runDirect(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
