@@ -264,7 +264,11 @@ final class ElementwiseKernelTests: XCTestCase {
             let expected = ReferenceDataMovement.transpose(x, perm: perm)
             var out = [Float](repeating: .nan, count: x.count)
             x.floats.withUnsafeBufferPointer { xp in
-                out.withUnsafeMutableBufferPointer { DataMovement.transpose(xp.baseAddress!, shape: shape, perm: perm, output: $0.baseAddress!) }
+                let strides = shape.stridesRowMajor
+                out.withUnsafeMutableBufferPointer {
+                    DataMovement.stridedCopy(xp.baseAddress!, outShape: perm.map { shape[$0] }, sourceStrides: perm.map { strides[$0] },
+                                             output: $0.baseAddress!)
+                }
             }
             XCTAssertEqual(out, expected.floats, "transpose \(shape) by \(perm)")
         }

@@ -14,15 +14,10 @@ enum DataMovement {
         }
     }
 
-    /// Writes `input` (physical `shape`) permuted by `perm`: output axis i is input axis perm[i].
-    static func transpose(_ input: UnsafePointer<Float>, shape: [Int], perm: [Int], output: UnsafeMutablePointer<Float>) {
-        let inStrides = shape.stridesRowMajor
-        transpose(input, outShape: perm.map { shape[$0] }, sourceStrides: perm.map { inStrides[$0] }, output: output)
-    }
-
-    /// The same with the output shape and, per output axis, the input stride precomputed (a
-    /// planned step allocates nothing per run).
-    static func transpose(_ input: UnsafePointer<Float>, outShape: [Int], sourceStrides srcStrides: [Int], output: UnsafeMutablePointer<Float>) {
+    /// Writes `input` as `outShape`, whose axis i steps `sourceStrides[i]` floats through the
+    /// input: a transpose (permuted strides) or a strided slice. Strides are precomputed by the
+    /// step, so a run allocates nothing.
+    static func stridedCopy(_ input: UnsafePointer<Float>, outShape: [Int], sourceStrides srcStrides: [Int], output: UnsafeMutablePointer<Float>) {
         let rank = outShape.count
         let inner = outShape[rank - 1], innerStride = srcStrides[rank - 1]
         let outer = outShape.reduce(1, *) / max(inner, 1)

@@ -208,6 +208,8 @@ struct InteriorSpan {
 
     @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
 
+    /// (The four-pixel loop repeats the eight-pixel one with half the accumulators: dropping it,
+    /// and leaving up to seven pixels to the edge path, cost 2–4% on the face detectors.)
     /// Computes the span's pixels in groups of eight, then four, for a window of `size`×`size`
     /// (nil: `rows`×`taps`); returns how many it did (the last `pixels % 4` are left to the
     /// caller). Dispatches once to a copy specialised for the window and the epilogue.

@@ -54,14 +54,12 @@ public enum GraphOptimizer {
             }
             guard [scale, shift, mean, variance].allSatisfy({ $0.count == cout }) else { continue }
             var w = weights.floats
-            var bias = (g.nodes[p].inputs.count > 2 ? g.nodes[p].inputs[2].flatMap { g.constants[$0]?.floats } : nil)
-                ?? [Float](repeating: 0, count: cout)
+            var bias = constantBias(g, p, count: cout)
+            guard bias.count == cout else { continue }  // malformed: left for the planner to reject
             let factors = (0..<cout).map { scale[$0] / (variance[$0] + epsilon).squareRoot() }
             for i in 0..<w.count { w[i] *= factors[outputChannel(i)] }
             for c in 0..<cout { bias[c] = (bias[c] - mean[c]) * factors[c] + shift[c] }
-            let newW = g.addConstant(name: g.values[wID].name + "/bn_folded", Tensor(shape: weights.shape, floats: w))
-            let newB = g.addConstant(name: g.nodes[p].name + "/bn_folded_bias", Tensor(shape: [cout], floats: bias))
-            g.nodes[p].inputs = [g.nodes[p].inputs[0], newW, newB]
+            replaceWeights(&g, p, Tensor(shape: weights.shape, floats: w), bias: bias, suffix: "bn_folded")
             g.nodes[p].outputs = node.outputs
             removed.insert(i)
         }
@@ -199,8 +197,7 @@ public enum GraphOptimizer {
         guard g.nodes[p].inputs.count >= 2, let wID = g.nodes[p].inputs[1], let weights = g.constants[wID],
               weights.dataType == .float32, weights.rank == 4, weights.shape[0] > 0, weights.count > 0 else { return false }
         let cout = weights.shape[0], per = weights.count / cout
-        var bias = (g.nodes[p].inputs.count > 2 ? g.nodes[p].inputs[2].flatMap { g.constants[$0]?.floats } : nil)
-            ?? [Float](repeating: 0, count: cout)
+        var bias = constantBias(g, p, count: cout)
         guard bias.count == cout else { return false }
         let w = weights.floats
         if input {
@@ -208,11 +205,22 @@ public enum GraphOptimizer {
         } else {
             for c in 0..<cout { bias[c] = scale * bias[c] + shift }
         }
-        let scaled = w.map { $0 * scale }
-        let newW = g.addConstant(name: g.values[wID].name + "/affine_folded", Tensor(shape: weights.shape, floats: scaled))
-        let newB = g.addConstant(name: g.nodes[p].name + "/affine_folded_bias", Tensor(shape: [cout], floats: bias))
-        g.nodes[p].inputs = [g.nodes[p].inputs[0], newW, newB]
+        replaceWeights(&g, p, Tensor(shape: weights.shape, floats: w.map { $0 * scale }), bias: bias, suffix: "affine_folded")
         return true
+    }
+
+    /// Convolution `p`'s constant bias, or zeros when it has none.
+    static func constantBias(_ g: Graph, _ p: Int, count: Int) -> [Float] {
+        (g.nodes[p].inputs.count > 2 ? g.nodes[p].inputs[2].flatMap { g.constants[$0]?.floats } : nil)
+            ?? [Float](repeating: 0, count: count)
+    }
+
+    /// Gives convolution `p` new constant weights and bias (named after the old ones + `suffix`).
+    static func replaceWeights(_ g: inout Graph, _ p: Int, _ weights: Tensor, bias: [Float], suffix: String) {
+        let oldWeights = g.nodes[p].inputs[1].map { g.values[$0].name } ?? g.nodes[p].name
+        let newW = g.addConstant(name: oldWeights + "/" + suffix, weights)
+        let newB = g.addConstant(name: g.nodes[p].name + "/" + suffix + "_bias", Tensor(shape: [bias.count], floats: bias))
+        g.nodes[p].inputs = [g.nodes[p].inputs[0], newW, newB]
     }
 
     static func isFoldableConvolution(_ op: Operator) -> Bool {

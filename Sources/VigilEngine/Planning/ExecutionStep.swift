@@ -180,7 +180,7 @@ final class StridedCopyStep: ExecutionStep {
     }
 
     func run(_ base: UnsafeMutablePointer<Float>) {
-        DataMovement.transpose(base + input, outShape: outShape, sourceStrides: sourceStrides, output: base + output)
+        DataMovement.stridedCopy(base + input, outShape: outShape, sourceStrides: sourceStrides, output: base + output)
     }
 }
 

@@ -479,7 +479,8 @@ struct Planner {
         guard planAhead(source, before: y, depth: 3), let sourceValue = valueIndex[source] else { return nil }
         let shape = values[sourceValue].shape
         guard shape.count == outputShape.count,
-              shape.indices.allSatisfy({ $0 == channelAxis ? shape[$0] <= outputShape[$0] && (skipped.isEmpty ? shape[$0] == outputShape[$0] : true) : shape[$0] == outputShape[$0] }),
+              // Same shape, except fewer channels when the skip branch was channel-padded.
+              shape.indices.allSatisfy({ $0 == channelAxis && !skipped.isEmpty ? shape[$0] <= outputShape[$0] : shape[$0] == outputShape[$0] }),
               let residual = try? converted(sourceValue, to: perm) else { return nil }
         var absorbedOutputs = [add.outputs[0]]
         var activation = Activation.identity
