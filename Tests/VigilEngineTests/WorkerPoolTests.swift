@@ -3,6 +3,16 @@ import XCTest
 @testable import VigilEngine
 
 final class WorkerPoolTests: XCTestCase {
+    struct CountItems: ParallelJob {
+        let counts: UnsafeMutablePointer<Int>
+        func run(_ range: Range<Int>) { for i in range { counts[i] += 1 } }
+    }
+
+    struct AddIndex: ParallelJob {
+        let sums: UnsafeMutablePointer<Int>
+        func run(_ range: Range<Int>) { for i in range { sums[i] += i } }
+    }
+
     /// Many back-to-back small jobs (the shape of a detector's steps): every chunk runs exactly once,
     /// and `run` returns only after all of them.
     func testEveryChunkRunsExactlyOnce() {
@@ -13,7 +23,7 @@ final class WorkerPoolTests: XCTestCase {
         for job in 0..<20_000 {
             let chunks = Int.random(in: 1...16, using: &generator)
             counts.initialize(repeating: 0, count: chunks)
-            pool.run(chunks: chunks) { chunk in counts[chunk] += 1 }
+            pool.run(CountItems(counts: counts), count: chunks, chunks: chunks)  // one item per chunk
             for c in 0..<chunks where counts[c] != 1 {
                 XCTFail("job \(job): chunk \(c) of \(chunks) ran \(counts[c]) times")
                 return
@@ -36,9 +46,7 @@ final class WorkerPoolTests: XCTestCase {
                 let sums = UnsafeMutablePointer<Int>.allocate(capacity: 1000)
                 for _ in 0..<2_000 {
                     sums.initialize(repeating: 0, count: 1000)
-                    parallelChunks(1000, threads: 2, work: .max) { range in
-                        for i in range { sums[i] += i }
-                    }
+                    parallelChunks(1000, threads: 2, work: .max, AddIndex(sums: sums))
                     for i in 0..<1000 where sums[i] != i { box.value[caller] += 1 }
                 }
                 sums.deallocate()

@@ -51,33 +51,56 @@ final class Conv2DKernel: @unchecked Sendable {
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: Residual? = nil) {
         let pixels = g.batch * g.outputHeight * g.outputWidth
         if isPointwise {
-            parallelChunks(pixels, threads: threads, minimumChunk: 24, work: pixels * g.inputChannels * g.outputChannels) { range in
-                GEMM.multiply(rows: range, a: input, lda: g.inputChannels, b: weights[0], bias: bias,
-                              c: output, ldc: g.outputChannels, activation: activation, residual: residual)
-            }
+            parallelChunks(pixels, threads: threads, minimumChunk: 24, work: pixels * g.inputChannels * g.outputChannels,
+                           PointwiseJob(kernel: self, input: input, output: output, residual: residual))
             return
         }
         let tiles = (pixels + tileRows - 1) / tileRows
         let work = pixels * patchSize * g.outputChannelsPerGroup * g.groups
         let chunks = work < minimumParallelWork ? 1 : max(1, min(threads, tiles))
-        parallelChunks(chunks, threads: chunks) { chunkRange in
-            for chunk in chunkRange {
-                let patch = scratch + chunk * tileRows * patchSize
-                var tile = tiles * chunk / chunks
-                while tile < tiles * (chunk + 1) / chunks {
-                    let first = tile * tileRows
-                    let count = min(tileRows, pixels - first)
-                    for group in 0..<g.groups {
-                        gatherPatches(input: input, firstPixel: first, count: count, group: group, into: patch)
-                        GEMM.multiply(rows: 0..<count, a: patch, lda: patchSize, b: weights[group],
-                                      bias: bias + group * g.outputChannelsPerGroup,
-                                      c: output + first * g.outputChannels + group * g.outputChannelsPerGroup,
-                                      ldc: g.outputChannels, activation: activation,
-                                      residual: residual?.offset(row: first, column: group * g.outputChannelsPerGroup))
-                    }
-                    tile += 1
-                }
+        parallelChunks(chunks, threads: chunks, TilesJob(kernel: self, input: input, output: output, residual: residual, chunks: chunks))
+    }
+
+    /// Output pixels `range` of a 1×1 convolution: one GEMM straight from the input.
+    struct PointwiseJob: ParallelJob {
+        let kernel: Conv2DKernel
+        let input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+        let residual: Residual?
+        func run(_ range: Range<Int>) {
+            GEMM.multiply(rows: range, a: input, lda: kernel.g.inputChannels, b: kernel.weights[0], bias: kernel.bias,
+                          c: output, ldc: kernel.g.outputChannels, activation: kernel.activation, residual: residual)
+        }
+    }
+
+    /// Chunks `range` of `chunks`, each a run of tiles with its own patch scratch.
+    struct TilesJob: ParallelJob {
+        let kernel: Conv2DKernel
+        let input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+        let residual: Residual?
+        let chunks: Int
+        func run(_ range: Range<Int>) {
+            for chunk in range { kernel.runTiles(chunk: chunk, of: chunks, input: input, output: output, residual: residual) }
+        }
+    }
+
+    /// The tiles of chunk `chunk` of `chunks`: gather each tile's patches, then one GEMM per group.
+    func runTiles(chunk: Int, of chunks: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: Residual?) {
+        let pixels = g.batch * g.outputHeight * g.outputWidth
+        let tiles = (pixels + tileRows - 1) / tileRows
+        let patch = scratch + chunk * tileRows * patchSize
+        var tile = tiles * chunk / chunks
+        while tile < tiles * (chunk + 1) / chunks {
+            let first = tile * tileRows
+            let count = min(tileRows, pixels - first)
+            for group in 0..<g.groups {
+                gatherPatches(input: input, firstPixel: first, count: count, group: group, into: patch)
+                GEMM.multiply(rows: 0..<count, a: patch, lda: patchSize, b: weights[group],
+                              bias: bias + group * g.outputChannelsPerGroup,
+                              c: output + first * g.outputChannels + group * g.outputChannelsPerGroup,
+                              ldc: g.outputChannels, activation: activation,
+                              residual: residual?.offset(row: first, column: group * g.outputChannelsPerGroup))
             }
+            tile += 1
         }
     }
 

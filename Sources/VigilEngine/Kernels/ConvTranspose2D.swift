@@ -106,12 +106,27 @@ final class ConvTranspose2DKernel: @unchecked Sendable {
 
     func runGEMM(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, packed: PackedMatrix, columns: UnsafeMutablePointer<Float>) {
         let width = a.kernel.h * a.kernel.w * cout
-        let input = UncheckedSendable(input), columnsPointer = UncheckedSendable(columns)
-        parallelChunks(n * h * w, threads: threads, minimumChunk: 24, work: n * h * w * cin * packed.n) { range in
-            GEMM.multiply(rows: range, a: input.value, lda: self.cin, b: packed, bias: nil, c: columnsPointer.value, ldc: width, activation: .identity)
+        parallelChunks(n * h * w, threads: threads, minimumChunk: 24, work: n * h * w * cin * packed.n,
+                       ColumnsJob(input: input, cin: cin, packed: packed, columns: columns, width: width))
+        gatherTaps(output: output, SumColumns(columns: columns, width: width, cout: cout))
+    }
+
+    /// Every input pixel times every tap's weights: rows of the columns matrix.
+    struct ColumnsJob: ParallelJob {
+        let input: UnsafePointer<Float>, cin: Int
+        let packed: PackedMatrix
+        let columns: UnsafeMutablePointer<Float>, width: Int
+        func run(_ range: Range<Int>) {
+            GEMM.multiply(rows: range, a: input, lda: cin, b: packed, bias: nil, c: columns, ldc: width, activation: .identity)
         }
-        gatherTaps(output: output) { o, pixel, tap in
-            Vector.addScaled(o, columnsPointer.value + pixel * width + tap * self.cout, 1, count: self.cout)
+    }
+
+    /// An output pixel sums the columns of the input pixels and taps that land on it.
+    struct SumColumns: TapAccumulator {
+        let columns: UnsafeMutablePointer<Float>, width: Int, cout: Int
+        @inline(__always)
+        func accumulate(_ o: UnsafeMutablePointer<Float>, pixel: Int, tap: Int) {
+            Vector.addScaled(o, columns + pixel * width + tap * cout, 1, count: cout)
         }
     }
 
@@ -119,25 +134,33 @@ final class ConvTranspose2DKernel: @unchecked Sendable {
     /// row iy·KH + ky, whose KW·Cout outputs per input pixel are contiguous.
     func runTiled(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>) {
         let (kh, kw) = (a.kernel.h, a.kernel.w)
-        let (source, destination) = (UncheckedSendable(input), UncheckedSendable(output))
-        let biasPointer = UncheckedSendable(bias)
-        let dot = dotWeights.map { UncheckedSendable($0) }
-        parallelChunks(n * h, threads: threads, work: n * h * w * cin * kh * kw * cout) { rows in
-            for row in rows {
-                let (b, iy) = (row / self.h, row % self.h)
-                if let dot {
-                    for ky in 0..<kh {
-                        self.dotRow(input: source.value + row * self.w * self.cin, weights: dot.value + ky * kw * self.cout * self.cin,
-                                    bias: biasPointer.value, output: destination.value + ((b * self.oh + iy * kh + ky) * self.ow) * self.cout)
-                    }
-                    continue
-                }
+        parallelChunks(n * h, threads: threads, work: n * h * w * cin * kh * kw * cout,
+                       TiledJob(kernel: self, input: input, output: output, bias: bias))
+    }
+
+    struct TiledJob: ParallelJob {
+        let kernel: ConvTranspose2DKernel
+        let input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>
+        func run(_ rows: Range<Int>) { kernel.runTiled(rows: rows, input: input, output: output, bias: bias) }
+    }
+
+    /// Input rows `rows` of a tiled run.
+    func runTiled(rows: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>) {
+        let (kh, kw) = (a.kernel.h, a.kernel.w)
+        for row in rows {
+            let (b, iy) = (row / h, row % h)
+            if let dotWeights {
                 for ky in 0..<kh {
-                    GEMM.multiply(rows: 0..<self.w, a: source.value + row * self.w * self.cin, lda: self.cin,
-                                  b: self.rowsPerKernelRow[ky], bias: biasPointer.value,
-                                  c: destination.value + ((b * self.oh + iy * kh + ky) * self.ow) * self.cout, ldc: kw * self.cout,
-                                  activation: self.a.activation)
+                    dotRow(input: input + row * w * cin, weights: dotWeights + ky * kw * cout * cin,
+                           bias: bias, output: output + ((b * oh + iy * kh + ky) * ow) * cout)
                 }
+                continue
+            }
+            for ky in 0..<kh {
+                GEMM.multiply(rows: 0..<w, a: input + row * w * cin, lda: cin,
+                              b: rowsPerKernelRow[ky], bias: bias,
+                              c: output + ((b * oh + iy * kh + ky) * ow) * cout, ldc: kw * cout,
+                              activation: a.activation)
             }
         }
     }
@@ -164,12 +187,19 @@ final class ConvTranspose2DKernel: @unchecked Sendable {
     }
 
     func runDirect(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        let cog = cout / a.groups, cig = cin / a.groups
-        let input = UncheckedSendable(input)
-        gatherTaps(output: output) { o, pixel, tap in
-            let x = input.value + pixel * self.cin
-            let weights = self.weights + tap * self.cin * cog
-            for group in 0..<self.a.groups {
+        gatherTaps(output: output, DirectTaps(input: input, weights: weights, cin: cin, cout: cout, groups: a.groups))
+    }
+
+    /// An output pixel sums input pixel × tap weights for the input pixels and taps that land on it.
+    struct DirectTaps: TapAccumulator {
+        let input: UnsafePointer<Float>, weights: UnsafePointer<Float>
+        let cin: Int, cout: Int, groups: Int
+        @inline(__always)
+        func accumulate(_ o: UnsafeMutablePointer<Float>, pixel: Int, tap: Int) {
+            let cog = cout / groups, cig = cin / groups
+            let x = input + pixel * cin
+            let weights = self.weights + tap * cin * cog
+            for group in 0..<groups {
                 for ci in (group * cig)..<((group + 1) * cig) {
                     Vector.addScaled(o + group * cog, weights + ci * cog, x[ci], count: cog)
                 }
@@ -177,36 +207,52 @@ final class ConvTranspose2DKernel: @unchecked Sendable {
         }
     }
 
-    /// For every output pixel: start from the bias, call `accumulate(out, inputPixel, tap)` for
-    /// each input pixel and kernel tap whose scattered window lands on it, then apply the
+    /// For every output pixel: start from the bias, call `accumulator.accumulate(out, pixel:, tap:)`
+    /// for each input pixel and kernel tap whose scattered window lands on it, then apply the
     /// activation. Output rows are split across threads.
     @inline(__always)
-    func gatherTaps(output: UnsafeMutablePointer<Float>, _ accumulate: (UnsafeMutablePointer<Float>, Int, Int) -> Void) {
-        let out = UncheckedSendable(output)
-        parallelChunks(n * oh, threads: threads, work: n * oh * ow * cout * a.kernel.h * a.kernel.w) { range in
-            for row in range {
-                let b = row / self.oh, oy = row % self.oh
-                for ox in 0..<self.ow {
-                    let o = out.value + ((b * self.oh + oy) * self.ow + ox) * self.cout
-                    o.update(from: self.bias, count: self.cout)
-                    for ky in 0..<self.a.kernel.h {
-                        let ty = oy + self.a.pads.top - ky * self.a.dilations.h
-                        if ty < 0 || ty % self.a.strides.h != 0 { continue }
-                        let iy = ty / self.a.strides.h
-                        if iy >= self.h { continue }
-                        for kx in 0..<self.a.kernel.w {
-                            let tx = ox + self.a.pads.left - kx * self.a.dilations.w
-                            if tx < 0 || tx % self.a.strides.w != 0 { continue }
-                            let ix = tx / self.a.strides.w
-                            if ix >= self.w { continue }
-                            accumulate(o, (b * self.h + iy) * self.w + ix, ky * self.a.kernel.w + kx)
-                        }
+    func gatherTaps<Accumulator: TapAccumulator>(output: UnsafeMutablePointer<Float>, _ accumulator: Accumulator) {
+        parallelChunks(n * oh, threads: threads, work: n * oh * ow * cout * a.kernel.h * a.kernel.w,
+                       GatherTapsJob(kernel: self, output: output, accumulator: accumulator))
+    }
+
+    struct GatherTapsJob<Accumulator: TapAccumulator>: ParallelJob {
+        let kernel: ConvTranspose2DKernel
+        let output: UnsafeMutablePointer<Float>
+        let accumulator: Accumulator
+        func run(_ range: Range<Int>) { kernel.gatherTaps(rows: range, output: output, accumulator) }
+    }
+
+    /// Output rows `range` of `gatherTaps`.
+    @inline(__always)
+    func gatherTaps<Accumulator: TapAccumulator>(rows range: Range<Int>, output out: UnsafeMutablePointer<Float>, _ accumulator: Accumulator) {
+        for row in range {
+            let b = row / self.oh, oy = row % self.oh
+            for ox in 0..<self.ow {
+                let o = out + ((b * self.oh + oy) * self.ow + ox) * self.cout
+                o.update(from: self.bias, count: self.cout)
+                for ky in 0..<self.a.kernel.h {
+                    let ty = oy + self.a.pads.top - ky * self.a.dilations.h
+                    if ty < 0 || ty % self.a.strides.h != 0 { continue }
+                    let iy = ty / self.a.strides.h
+                    if iy >= self.h { continue }
+                    for kx in 0..<self.a.kernel.w {
+                        let tx = ox + self.a.pads.left - kx * self.a.dilations.w
+                        if tx < 0 || tx % self.a.strides.w != 0 { continue }
+                        let ix = tx / self.a.strides.w
+                        if ix >= self.w { continue }
+                        accumulator.accumulate(o, pixel: (b * self.h + iy) * self.w + ix, tap: ky * self.a.kernel.w + kx)
                     }
-                    self.a.activation.apply(o, count: self.cout)
                 }
+                self.a.activation.apply(o, count: self.cout)
             }
         }
     }
+}
+
+/// What `ConvTranspose2DKernel.gatherTaps` adds to an output pixel for one input pixel and tap.
+protocol TapAccumulator {
+    func accumulate(_ output: UnsafeMutablePointer<Float>, pixel: Int, tap: Int)
 }
 
 /// Small vector helpers shared by kernels.

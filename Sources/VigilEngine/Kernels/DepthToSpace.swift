@@ -4,7 +4,7 @@
 /// In DCR order (TFLite, and ONNX's default) the C/b² channels of one output pixel are
 /// contiguous in the input, so every output pixel is one short copy; CRD order interleaves
 /// them with stride b², a strided gather.
-struct DepthToSpaceKernel: Sendable {
+struct DepthToSpaceKernel: RowPartitionedKernel, Sendable {
     let n: Int, h: Int, w: Int, c: Int
     let block: Int
     let columnRowDepth: Bool
@@ -20,25 +20,27 @@ struct DepthToSpaceKernel: Sendable {
 
     /// output: `[N, H·b, W·b, C/b²]`.
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        let b = block, oc = c / (b * b), ow = w * b
-        let (source, destination) = (UncheckedSendable(UnsafeMutablePointer(mutating: input)), UncheckedSendable(output))
         // One input row (all its pixels) fills b output rows.
-        parallelChunks(n * h, threads: threads, minimumChunk: 4, work: n * h * w * c) { rows in
-            for row in rows {
-                let src = source.value + row * w * c
-                let dstRow = destination.value + row * b * ow * oc
-                for by in 0..<b {
-                    let dst = dstRow + by * ow * oc
-                    for x in 0..<w {
-                        for bx in 0..<b {
-                            let out = dst + (x * b + bx) * oc
-                            let pixel = src + x * c
-                            if columnRowDepth {
-                                let first = by * b + bx
-                                for ch in 0..<oc { out[ch] = pixel[ch * b * b + first] }
-                            } else {
-                                Conv2DKernel.copy(pixel + (by * b + bx) * oc, to: out, count: oc)
-                            }
+        parallelChunks(n * h, threads: threads, minimumChunk: 4, work: n * h * w * c, RowsJob(kernel: self, input: input, output: output))
+    }
+
+    /// Input rows `rows`.
+    func run(rows: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let b = block, oc = c / (b * b), ow = w * b
+        for row in rows {
+            let src = input + row * w * c
+            let dstRow = output + row * b * ow * oc
+            for by in 0..<b {
+                let dst = dstRow + by * ow * oc
+                for x in 0..<w {
+                    for bx in 0..<b {
+                        let out = dst + (x * b + bx) * oc
+                        let pixel = src + x * c
+                        if columnRowDepth {
+                            let first = by * b + bx
+                            for ch in 0..<oc { out[ch] = pixel[ch * b * b + first] }
+                        } else {
+                            Conv2DKernel.copy(pixel + (by * b + bx) * oc, to: out, count: oc)
                         }
                     }
                 }

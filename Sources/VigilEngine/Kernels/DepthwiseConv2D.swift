@@ -5,7 +5,7 @@
 /// added each tap into the output row in memory, spent 4.0 ms in depthwise layers; this one
 /// 2.2–2.6 ms. The register form only pays off with constant tap loops (specialised 3×3 and 5×5)
 /// and with several independent accumulators at the edges too.
-final class DepthwiseConv2DKernel: @unchecked Sendable {
+final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
     let g: ConvolutionGeometry
     let activation: Activation
     /// `[KH, KW, C]`
@@ -50,9 +50,12 @@ final class DepthwiseConv2DKernel: @unchecked Sendable {
     /// input: `[N, H, W, C]`; output: `[N, OH, OW, C]`.
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let rows = g.batch * g.outputHeight
-        parallelChunks(rows, threads: threads, work: rows * g.outputWidth * g.outputChannels * g.kernelHeight * g.kernelWidth) { range in
-            for row in range { self.runRow(row, input: input, output: output) }
-        }
+        parallelChunks(rows, threads: threads, work: rows * g.outputWidth * g.outputChannels * g.kernelHeight * g.kernelWidth,
+                       RowsJob(kernel: self, input: input, output: output))
+    }
+
+    func run(rows range: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        for row in range { runRow(row, input: input, output: output) }
     }
 
     /// Taps of one kernel axis that land inside the input: `lo..<hi` for window origin `origin`.

@@ -43,10 +43,14 @@ struct BinaryKernel {
     func run(a: UnsafePointer<Float>, b: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, threads: Int = 1) {
         let inner = shape[shape.count - 1]
         let outer = shape.reduce(1, *) / inner
-        let (pa, pb, po) = (UncheckedSendable(a), UncheckedSendable(b), UncheckedSendable(output))
-        parallelChunks(outer, threads: threads, minimumChunk: max(1, 16384 / max(inner, 1)), work: outer * inner * 2) { range in
-            self.run(rows: range, a: pa.value, b: pb.value, output: po.value)
-        }
+        parallelChunks(outer, threads: threads, minimumChunk: max(1, 16384 / max(inner, 1)), work: outer * inner * 2,
+                       Job(kernel: self, a: a, b: b, output: output))
+    }
+
+    struct Job: ParallelJob {
+        let kernel: BinaryKernel
+        let a: UnsafePointer<Float>, b: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+        func run(_ range: Range<Int>) { kernel.run(rows: range, a: a, b: b, output: output) }
     }
 
     func run(rows: Range<Int>, a: UnsafePointer<Float>, b: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {

@@ -11,31 +11,57 @@ import Glibc
 /// comparison, needs about 16× more to break even.)
 let minimumParallelWork = WorkerPool.useDispatch ? 1 << 21 : 1 << 17
 
+/// Work over the items `0..<count` (rows, pixels, tiles) that any thread may run a part of:
+/// what kernels hand `parallelChunks`. A struct, not a closure, so that the worker pool can reach
+/// it through a pointer to the caller's stack: handing a closure to other threads needs an
+/// escaping copy, whose context Swift allocates on the heap at every call (30–70 allocations a
+/// frame at two threads, found by `AllocationTests`).
+protocol ParallelJob: SendableMetatype {
+    func run(_ range: Range<Int>)
+}
+
+extension ParallelJob {
+    /// Runs chunk `chunk` of `chunks` over `0..<count` of the job stored at `job`.
+    static func runChunk(_ job: UnsafeRawPointer, chunk: Int, of chunks: Int, count: Int) {
+        let start = count * chunk / chunks, end = count * (chunk + 1) / chunks
+        if start < end { job.assumingMemoryBound(to: Self.self).pointee.run(start..<end) }
+    }
+}
+
+/// A kernel whose output splits into independent ranges of items (rows or pixels) computed from
+/// one input: `RowsJob` runs a range of them.
+protocol RowPartitionedKernel {
+    func run(rows: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>)
+}
+
+/// Rows `range` of a `RowPartitionedKernel`'s output.
+struct RowsJob<Kernel: RowPartitionedKernel>: ParallelJob {
+    let kernel: Kernel
+    let input: UnsafePointer<Float>
+    let output: UnsafeMutablePointer<Float>
+    func run(_ range: Range<Int>) { kernel.run(rows: range, input: input, output: output) }
+}
+
 /// Splits `count` items into at most `threads` contiguous chunks and runs them on the calling
 /// thread and the `WorkerPool`. With one thread, one chunk, or less than `minimumParallelWork`
-/// of `work`, the body runs inline. Chunk `i` always covers the same range, whichever thread
+/// of `work`, the job runs inline. Chunk `i` always covers the same range, whichever thread
 /// runs it, so kernels may key per-chunk scratch memory by the chunk's start.
 @inline(__always)
-func parallelChunks(_ count: Int, threads: Int, minimumChunk: Int = 1, work: Int = .max, _ body: (Range<Int>) -> Void) {
+func parallelChunks<Job: ParallelJob>(_ count: Int, threads: Int, minimumChunk: Int = 1, work: Int = .max, _ job: Job) {
     let chunks = work < minimumParallelWork ? 1 : max(1, min(threads, count / max(minimumChunk, 1)))
     if chunks <= 1 || count <= 1 {
-        if count > 0 { body(0..<count) }
+        if count > 0 { job.run(0..<count) }
         return
     }
     if WorkerPool.useDispatch {
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                let start = count * chunk / chunks, end = count * (chunk + 1) / chunks
-                if start < end { box.value(start..<end) }
-            }
+        let box = UncheckedSendable(job)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let start = count * chunk / chunks, end = count * (chunk + 1) / chunks
+            if start < end { box.value.run(start..<end) }
         }
         return
     }
-    WorkerPool.shared.run(chunks: chunks) { chunk in
-        let start = count * chunk / chunks, end = count * (chunk + 1) / chunks
-        if start < end { body(start..<end) }
-    }
+    WorkerPool.shared.run(job, count: count, chunks: chunks)
 }
 
 /// Persistent kernel threads that spin briefly between jobs, so that the hundred-odd small
@@ -48,13 +74,13 @@ func parallelChunks(_ count: Int, threads: Int, minimumChunk: Int = 1, work: Int
 /// generation, claims chunks from a shared counter and leaves. The caller claims chunks too;
 /// when none is left it closes the job (generation made even, so no one can join any more)
 /// and waits only for the workers inside to finish their chunk. A worker that was descheduled
-/// or parked therefore costs nothing: the caller does its share. The body, which does not
+/// or parked therefore costs nothing: the caller does its share. The job, which does not
 /// escape, is never touched after `run` returns. Workers spin for a while after a job, yielding
 /// the core to any other runnable thread after the first tens of microseconds, and then park on
 /// a condition variable.
 /// A caller finding the pool busy (another session on another thread) runs its chunks inline.
 final class WorkerPool: @unchecked Sendable {
-    // @unchecked: `job` and `jobChunks` are written only by the caller holding `busy`, while the
+    // @unchecked: `job`, `jobType`, `jobCount` and `jobChunks` are written only by the caller holding `busy`, while the
     // job is closed and no worker is inside; workers read them only while inside an open job.
 
     /// One worker per processor beyond the caller's.
@@ -75,7 +101,11 @@ final class WorkerPool: @unchecked Sendable {
     private let nextChunk = Atomic<Int>(0)
     private let parkedWorkers = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
-    private var job: ((Int) -> Void)?
+    /// The open job: where the caller keeps it, its type (which knows how to run a chunk of
+    /// it), its item count and its chunk count.
+    private var job: UnsafeRawPointer?
+    private var jobType: (any ParallelJob.Type)?
+    private var jobCount = 0
     private var jobChunks = 0
     let workerCount: Int
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
@@ -98,15 +128,21 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` for every chunk in `0..<chunks` across the caller and the workers; returns
-    /// when all are done.
-    func run(chunks: Int, _ body: (Int) -> Void) {
+    /// Runs `job` on each of `chunks` contiguous chunks of `0..<count` across the caller and
+    /// the workers; returns when all are done. Allocates nothing: workers reach the job through
+    /// a pointer to the caller's copy, which outlives the job.
+    func run<Job: ParallelJob>(_ job: Job, count: Int, chunks: Int) {
         guard workerCount > 0, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            for chunk in 0..<chunks { body(chunk) }
+            for chunk in 0..<chunks {
+                let start = count * chunk / chunks, end = count * (chunk + 1) / chunks
+                if start < end { job.run(start..<end) }
+            }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            job = body
+        withUnsafePointer(to: job) { pointer in
+            self.job = UnsafeRawPointer(pointer)
+            jobType = Job.self
+            jobCount = count
             jobChunks = chunks
             nextChunk.store(0, ordering: .relaxed)
             state.add(Self.one, ordering: .sequentiallyConsistent)  // open: publishes job and chunks
@@ -125,7 +161,8 @@ final class WorkerPool: @unchecked Sendable {
                 if spins < Self.pureSpinIterations { vigil_cpu_relax() } else { sched_yield() }
                 inside = state.load(ordering: .acquiring) & (Self.one - 1)
             }
-            job = nil
+            self.job = nil
+            jobType = nil
         }
         busy.store(false, ordering: .releasing)
     }
@@ -133,12 +170,12 @@ final class WorkerPool: @unchecked Sendable {
     /// Claims and runs chunks until none is left.
     @inline(never)
     private func runClaimedChunks() {
-        guard let body = job else { return }
-        let chunks = jobChunks
+        guard let job, let jobType else { return }
+        let (chunks, count) = (jobChunks, jobCount)
         while true {
             let chunk = nextChunk.add(1, ordering: .relaxed).oldValue
             if chunk >= chunks { return }
-            body(chunk)
+            jobType.runChunk(job, chunk: chunk, of: chunks, count: count)
         }
     }
 

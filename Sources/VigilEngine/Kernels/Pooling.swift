@@ -1,5 +1,5 @@
 /// Max and average pooling over channels-last data, vectorised over channels.
-final class Pool2DKernel: @unchecked Sendable {
+final class Pool2DKernel: RowPartitionedKernel, @unchecked Sendable {
     let n: Int, h: Int, w: Int, c: Int, oh: Int, ow: Int
     let kh: Int, kw: Int, sh: Int, sw: Int, padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
     let isMax: Bool, countIncludePad: Bool
@@ -17,32 +17,34 @@ final class Pool2DKernel: @unchecked Sendable {
     }
 
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        parallelChunks(n * oh, threads: threads, work: n * oh * ow * c * kh * kw) { range in
-            for row in range {
-                let b = row / self.oh, oy = row % self.oh
-                let y0 = oy * self.sh - self.padTop
-                for ox in 0..<self.ow {
-                    let x0 = ox * self.sw - self.padLeft
-                    let out = output + ((b * self.oh + oy) * self.ow + ox) * self.c
-                    out.update(repeating: self.isMax ? -.infinity : 0, count: self.c)
-                    var count = 0
-                    // Pads as large as the kernel leave windows wholly outside the input: empty ranges.
-                    let (yStart, xStart) = (max(y0, 0), max(x0, 0))
-                    for iy in yStart..<max(yStart, min(y0 + self.kh, self.h)) {
-                        for ix in xStart..<max(xStart, min(x0 + self.kw, self.w)) {
-                            let x = input + ((b * self.h + iy) * self.w + ix) * self.c
-                            if self.isMax { for ch in 0..<self.c { out[ch] = max(out[ch], x[ch]) } }
-                            else { for ch in 0..<self.c { out[ch] += x[ch] } }
-                            count += 1
-                        }
+        parallelChunks(n * oh, threads: threads, work: n * oh * ow * c * kh * kw, RowsJob(kernel: self, input: input, output: output))
+    }
+
+    func run(rows range: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        for row in range {
+            let b = row / self.oh, oy = row % self.oh
+            let y0 = oy * self.sh - self.padTop
+            for ox in 0..<self.ow {
+                let x0 = ox * self.sw - self.padLeft
+                let out = output + ((b * self.oh + oy) * self.ow + ox) * self.c
+                out.update(repeating: self.isMax ? -.infinity : 0, count: self.c)
+                var count = 0
+                // Pads as large as the kernel leave windows wholly outside the input: empty ranges.
+                let (yStart, xStart) = (max(y0, 0), max(x0, 0))
+                for iy in yStart..<max(yStart, min(y0 + self.kh, self.h)) {
+                    for ix in xStart..<max(xStart, min(x0 + self.kw, self.w)) {
+                        let x = input + ((b * self.h + iy) * self.w + ix) * self.c
+                        if self.isMax { for ch in 0..<self.c { out[ch] = max(out[ch], x[ch]) } }
+                        else { for ch in 0..<self.c { out[ch] += x[ch] } }
+                        count += 1
                     }
-                    if !self.isMax {
-                        let divisor = self.countIncludePad
-                            ? (min(y0 + self.kh, self.h + self.padBottom) - y0) * (min(x0 + self.kw, self.w + self.padRight) - x0)
-                            : count
-                        let scale = 1 / Float(max(divisor, 1))
-                        for ch in 0..<self.c { out[ch] *= scale }
-                    }
+                }
+                if !self.isMax {
+                    let divisor = self.countIncludePad
+                        ? (min(y0 + self.kh, self.h + self.padBottom) - y0) * (min(x0 + self.kw, self.w + self.padRight) - x0)
+                        : count
+                    let scale = 1 / Float(max(divisor, 1))
+                    for ch in 0..<self.c { out[ch] *= scale }
                 }
             }
         }

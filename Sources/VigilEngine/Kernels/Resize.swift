@@ -1,6 +1,6 @@
 /// Nearest and bilinear resize of channels-last data; source coordinates and weights are
 /// precomputed per output row and column at plan time.
-final class ResizeKernel: @unchecked Sendable {
+final class ResizeKernel: RowPartitionedKernel, @unchecked Sendable {
     let n: Int, h: Int, w: Int, c: Int, oh: Int, ow: Int
     let mode: ResizeAttributes.Mode
     /// Per output row/column: first source index, second source index, weight of the second.
@@ -28,26 +28,28 @@ final class ResizeKernel: @unchecked Sendable {
     }
 
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        parallelChunks(n * oh, threads: threads, work: n * oh * ow * c * 4) { range in
-            for row in range {
-                let b = row / self.oh, oy = row % self.oh
-                let (y0, y1, fy) = self.rows[oy]
-                for ox in 0..<self.ow {
-                    let (x0, x1, fx) = self.columns[ox]
-                    let out = output + ((b * self.oh + oy) * self.ow + ox) * self.c
-                    let p00 = input + ((b * self.h + y0) * self.w + x0) * self.c
-                    if self.mode == .nearest {
-                        out.update(from: p00, count: self.c)
-                        continue
-                    }
-                    let p01 = input + ((b * self.h + y0) * self.w + x1) * self.c
-                    let p10 = input + ((b * self.h + y1) * self.w + x0) * self.c
-                    let p11 = input + ((b * self.h + y1) * self.w + x1) * self.c
-                    for ch in 0..<self.c {
-                        let top = p00[ch] * (1 - fx) + p01[ch] * fx
-                        let bottom = p10[ch] * (1 - fx) + p11[ch] * fx
-                        out[ch] = top * (1 - fy) + bottom * fy
-                    }
+        parallelChunks(n * oh, threads: threads, work: n * oh * ow * c * 4, RowsJob(kernel: self, input: input, output: output))
+    }
+
+    func run(rows range: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        for row in range {
+            let b = row / self.oh, oy = row % self.oh
+            let (y0, y1, fy) = self.rows[oy]
+            for ox in 0..<self.ow {
+                let (x0, x1, fx) = self.columns[ox]
+                let out = output + ((b * self.oh + oy) * self.ow + ox) * self.c
+                let p00 = input + ((b * self.h + y0) * self.w + x0) * self.c
+                if self.mode == .nearest {
+                    out.update(from: p00, count: self.c)
+                    continue
+                }
+                let p01 = input + ((b * self.h + y0) * self.w + x1) * self.c
+                let p10 = input + ((b * self.h + y1) * self.w + x0) * self.c
+                let p11 = input + ((b * self.h + y1) * self.w + x1) * self.c
+                for ch in 0..<self.c {
+                    let top = p00[ch] * (1 - fx) + p01[ch] * fx
+                    let bottom = p10[ch] * (1 - fx) + p11[ch] * fx
+                    out[ch] = top * (1 - fy) + bottom * fy
                 }
             }
         }

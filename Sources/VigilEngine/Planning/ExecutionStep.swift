@@ -123,12 +123,18 @@ final class ActivationStep: ExecutionStep {
         (self.name, self.input, self.output, self.count, self.activation, self.threads) = (name, input, output, count, activation, threads)
     }
     func run(_ base: UnsafeMutablePointer<Float>) {
-        let (source, destination) = (UncheckedSendable(base + input), UncheckedSendable(base + output))
-        parallelChunks(count, threads: threads, minimumChunk: 16384, work: count * 4) { range in
-            if source.value != destination.value {
-                (destination.value + range.lowerBound).update(from: source.value + range.lowerBound, count: range.count)
+        parallelChunks(count, threads: threads, minimumChunk: 16384, work: count * 4,
+                       Job(source: base + input, destination: base + output, activation: activation))
+    }
+
+    struct Job: ParallelJob {
+        let source: UnsafeMutablePointer<Float>, destination: UnsafeMutablePointer<Float>
+        let activation: Activation
+        func run(_ range: Range<Int>) {
+            if source != destination {
+                (destination + range.lowerBound).update(from: source + range.lowerBound, count: range.count)
             }
-            self.activation.apply(destination.value + range.lowerBound, count: range.count)
+            activation.apply(destination + range.lowerBound, count: range.count)
         }
     }
 }
