@@ -9,7 +9,8 @@ public enum TrackState: String, Sendable, Equatable {
 
 /// The tracker's parameters. Defaults follow ByteTrack's published MOT17 settings, with the
 /// frame counts turned into seconds so they hold at any frame rate, plus OC-SORT's
-/// observation-centric recovery, low-score re-finding of lost tracks and a longer lost time.
+/// observation-centric recovery, C-BIoU's buffered overlap for lost tracks, low-score re-finding
+/// of lost tracks and a longer lost time.
 /// (OC-SORT's re-update after a gap was tried and measured no gain: with ByteTrack's small
 /// velocity noise, virtual observations barely move the velocity.)
 public struct TrackerConfiguration: Sendable, Equatable {
@@ -61,6 +62,17 @@ public struct TrackerConfiguration: Sendable, Equatable {
     /// (low/medium/high noise); objects clipped by the frame edge, whose box height swings,
     /// gain most.
     public var holdSizeWhileLost = true
+    /// Buffered IoU for lost tracks (C-BIoU, Yang et al., WACV 2023): a lost track's predicted
+    /// box and a detection are compared after each grows by this fraction of its width and
+    /// height on every side, so an object that changed pace or direction while hidden still
+    /// overlaps its track. The buffer ramps in linearly over `lostBufferRamp` seconds of being
+    /// lost: one or two missed frames in a crowd keep the strict overlap, and a neighbour's
+    /// detection is not taken. Measured in Benchmarks/tracking: pooled IDF1 89.8/77.1/58.8 →
+    /// 89.8/79.7/61.4 (low/medium/high noise), and IDF1 ≥ supervision's on all 21 pairs (19
+    /// before); a buffer at once (no ramp) lost the crowded sequence, 0.15: 82.3 against 84.3.
+    public var lostBuffer: Float = 0.3
+    /// Seconds of being lost over which `lostBuffer` grows from 0 to its full value.
+    public var lostBufferRamp: Double = 1.0 / 3
     /// Kalman filter noise.
     public var noise = KalmanBoxFilter.Noise()
     /// Scale the measurement noise by the detection's confidence (see `KalmanBoxFilter.update`).
@@ -89,8 +101,9 @@ public struct TrackedObject: Sendable, Equatable {
     /// The motion state, for forecasting (`box(at:)`).
     public var filter: KalmanBoxFilter
 
-    /// The box extrapolated to `time` (seconds on the tracker's time axis).
-    public func box(at time: Double) -> Box { filter.box(at: time) }
+    /// The box forecast to `time` (seconds on the tracker's time axis), each coordinate moved
+    /// along its velocity as far as the track is sure of it (`KalmanBoxFilter.forecastBox`).
+    public func box(at time: Double) -> Box { filter.forecastBox(at: time) }
 
     public static func == (a: TrackedObject, b: TrackedObject) -> Bool {
         a.id == b.id && a.label == b.label && a.classIndex == b.classIndex && a.score == b.score && a.box == b.box
@@ -103,7 +116,8 @@ public struct TrackedObject: Sendable, Equatable {
 /// Each `update` (one per frame, even with no detections: SORT's contract):
 /// 1. every track's Kalman filter predicts the box at the frame's time;
 /// 2. high-score detections are matched to confirmed and lost tracks, cost 1 − IoU·score, by
-///    optimal assignment (`LinearAssignment`);
+///    optimal assignment (`LinearAssignment`); a lost track's IoU is taken on buffered boxes
+///    (`lostBuffer`);
 /// 3. low-score detections are matched to the confirmed (and, unlike ByteTrack, lost) tracks
 ///    still unmatched (1 − IoU): this keeps occluded objects, whose scores drop, on their tracks;
 ///    confirmed tracks left over are lost;
@@ -275,7 +289,13 @@ public struct MultiObjectTracker: Sendable {
             for (c, d) in detectionIndices.enumerated() {
                 let detection = detections[d]
                 if configuration.perClass && detection.classIndex != track.classIndex { continue }
-                let iou = predicted.iou(detection.box)
+                var iou = predicted.iou(detection.box)
+                if track.state == .lost && !useLastObservation && configuration.lostBuffer > 0 {
+                    let lostFor = (lastTime ?? track.lastMatchTime) - track.lastMatchTime
+                    let ramp = configuration.lostBufferRamp > 0 ? min(lostFor / configuration.lostBufferRamp, 1) : 1
+                    let buffer = configuration.lostBuffer * Float(ramp)
+                    iou = predicted.buffered(buffer).iou(detection.box.buffered(buffer))
+                }
                 let similarity = fuseScore ? iou * detection.score : iou
                 // As in ByteTrack, the gate is on the (fused) overlap.
                 guard similarity > minIoU else { continue }

@@ -1,3 +1,4 @@
+import VigilEngine
 import XCTest
 @testable import VigilVision
 
@@ -19,6 +20,39 @@ final class KalmanBoxFilterTests: XCTestCase {
         let expected = truth(2.133)
         XCTAssertGreaterThan(ahead.iou(expected), 0.97, "\(ahead) vs \(expected)")
         XCTAssertEqual(filter.time, 2, accuracy: 1e-12, "forecasting does not move the state")
+        let forecast = filter.forecastBox(at: 2 + 0.133)
+        XCTAssertGreaterThan(forecast.iou(expected), 0.97, "a velocity learned from clean boxes is trusted: \(forecast) vs \(expected)")
+    }
+
+    /// An object standing still, seen through detections twice as jittery as the noise model
+    /// assumes (10% of the height): plain extrapolation moves the box along velocities that are
+    /// jitter, the forecast learns from its innovations that they are and stays nearer the truth.
+    func testForecastDistrustsVelocitiesMadeOfJitter() {
+        var generator = SeededGenerator(seed: 5)
+        func gaussian() -> Float {
+            let u = Float.random(in: Float.ulpOfOne..<1, using: &generator), v = Float.random(in: 0..<1, using: &generator)
+            return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+        }
+        let truth = Box(centerX: 500, centerY: 400, width: 50, height: 100)
+        var extrapolated = 0.0, forecast = 0.0, ratio = SIMD4<Double>(repeating: 0)
+        let trials = 200
+        for _ in 0..<trials {
+            var filter = KalmanBoxFilter(box: truth, at: 0)
+            for f in 1...45 {
+                let t = Double(f) / 30
+                filter.predict(to: t)
+                filter.update(with: Box(centerX: truth.centerX + 10 * gaussian(), centerY: truth.centerY + 10 * gaussian(),
+                                        width: truth.width + 10 * gaussian(), height: truth.height + 10 * gaussian()))
+            }
+            let target = 1.5 + 0.133
+            func error(_ b: Box) -> Double { Double(hypot(b.centerX - truth.centerX, b.centerY - truth.centerY)) }
+            extrapolated += error(filter.box(at: target)) - error(filter.box)
+            forecast += error(filter.forecastBox(at: target)) - error(filter.box)
+            ratio += filter.innovationRatio / Double(trials)
+        }
+        XCTAssertGreaterThan(ratio[1], 1.5, "innovations larger than the model predicts: \(ratio)")
+        XCTAssertGreaterThan(extrapolated, 0, "extrapolating jitter moves the box away from the truth")
+        XCTAssertLessThan(forecast, extrapolated * 0.5, "forecast error added \(forecast / Double(trials)) px, extrapolation \(extrapolated / Double(trials)) px")
     }
 
     func testHoldSizeKeepsTheBoxSizeButNotThePositionTrend() {

@@ -96,6 +96,27 @@ final class MultiObjectTrackerTests: XCTestCase {
         XCTAssertEqual(run(holdSize: false).count, 2, "the scenario does depend on holding the size")
     }
 
+    func testReidentifiesAnObjectThatSlowedDownWhileHidden() {
+        // Walking right at 6 px/frame, hidden for frames 30..<52, slowing to 4 px/frame meanwhile:
+        // it comes back 44 px behind where its track predicts (60 px wide boxes, IoU·score under
+        // the 0.2 gate) and 88 px past its last observation (no overlap at all). Only the buffered
+        // overlap of a lost track connects them.
+        func run(lostBuffer: Float) -> Set<Int> {
+            var configuration = TrackerConfiguration()
+            configuration.lostBuffer = lostBuffer
+            var tracker = MultiObjectTracker(configuration: configuration)
+            var ids = Set<Int>()
+            for f in 0..<60 {
+                guard f < 30 || f >= 52 else { _ = tracker.update(detections: [], at: Double(f) / 30); continue }
+                let x = f < 30 ? 100 + 6 * Float(f) : 100 + 6 * 30 + 4 * Float(f - 30)
+                for o in tracker.update(detections: [detection(box(x, 300))], at: Double(f) / 30) { ids.insert(o.id) }
+            }
+            return ids
+        }
+        XCTAssertEqual(run(lostBuffer: TrackerConfiguration().lostBuffer).count, 1)
+        XCTAssertEqual(run(lostBuffer: 0).count, 2, "the scenario does depend on the buffer")
+    }
+
     func testLowScoreDetectionsContinueTracksButNeverStartThem() {
         var tracker = MultiObjectTracker()
         var ids: [Int] = []

@@ -65,13 +65,14 @@ final class RecordedSequenceTests: XCTestCase {
     }
 
     /// Plain ByteTrack (1 s lost, no recovery by last observation, lost tracks only re-found by
-    /// high-score detections) keeps fewer identities through the pillars: the defaults' additions
+    /// high-score detections, no buffered overlap) keeps fewer identities through the pillars: the defaults' additions
     /// are what this sequence measures.
     func testPlainByteTrackDoesWorseThroughOcclusions() throws {
         var plain = TrackerConfiguration()
         plain.maxLostDuration = 1
         plain.observationRecovery = false
         plain.lowScoreRecoversLostTracks = false
+        plain.lostBuffer = 0
         let s = try score("pillars150", configuration: plain), defaults = try score("pillars150")
         XCTAssertGreaterThan(s.identities, defaults.identities, "plain \(s), defaults \(defaults)")
     }
