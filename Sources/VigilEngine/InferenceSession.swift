@@ -72,6 +72,9 @@ public final class InferenceSession: @unchecked Sendable {
         return result
     }
 
+    /// The convolution each planned step computes (nil for other steps), in plan order.
+    public var stepConvolutions: [ConvolutionShape?] { plan.steps.map(\.convolution) }
+
     /// Convenience: copies named inputs in, runs, and copies every output out.
     public func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
         for (index, input) in plan.inputs.enumerated() {

@@ -25,6 +25,9 @@ struct Bench: ParsableCommand {
     @Flag(help: "Also print time per kernel kind.")
     var profile = false
 
+    @Flag(help: "Also time every step alone (median over the runs), with convolution shapes in --json.")
+    var steps = false
+
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -37,8 +40,9 @@ struct Bench: ParsableCommand {
     func run() throws {
         let graph = try loadModel(path: model)
         let shapes = try graph.concreteInputShapes(size: size.flatMap(parseSize))
-        let result = try ModelBenchmark(warmupRuns: warmup, runs: runs)
-            .measure(graph: graph, modelName: (model as NSString).lastPathComponent, inputShapes: shapes, threads: threads)
+        let benchmark = ModelBenchmark(warmupRuns: warmup, runs: runs)
+        var result = try benchmark.measure(graph: graph, modelName: (model as NSString).lastPathComponent, inputShapes: shapes, threads: threads)
+        if steps { result.steps = try benchmark.stepTimings(graph: graph, inputShapes: shapes, threads: threads) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -58,19 +62,15 @@ struct Bench: ParsableCommand {
                 print(entry.kind.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " %9.3f ms  %4d steps", entry.milliseconds, entry.steps))
             }
         }
-        if (Int(ProcessInfo.processInfo.environment["VIGIL_DEBUG"] ?? "") ?? 0) >= 2 {
-            // VIGIL_DEBUG=2: every step in plan order, mean over `runs` runs after warm-up, with
-            // its GFLOP/s where it computes (convolutions).
-            let session = try InferenceSession(graph: graph, inputShapes: shapes, threads: threads)
-            for _ in 0..<max(1, warmup) { try session.run() }
-            var steps = try session.runProfiled()
-            for _ in 1..<max(1, runs) {
-                for (i, step) in try session.runProfiled().enumerated() { steps[i].seconds += step.seconds }
-            }
-            for step in steps {
-                let seconds = step.seconds / Double(max(1, runs))
-                let rate = step.flops > 0 ? String(format: "%6.1f GFLOP/s", Double(step.flops) / seconds / 1e9) : String(repeating: " ", count: 13)
-                print(String(format: "  %9.3f ms  %@  %@  %@", seconds * 1000, rate, step.kind, step.name))
+        if let timings = result.steps {
+            // Every step in plan order, with its GFLOP/s where it computes.
+            for step in timings {
+                let rate = step.flops > 0 && step.ms > 0 ? String(format: "%6.1f GFLOP/s", Double(step.flops) / step.ms / 1e6) : String(repeating: " ", count: 13)
+                var line = String(format: "  %9.3f ms  %@  %@  %@", step.ms, rate, step.kind, step.name)
+                if let c = step.conv {
+                    line += "  [\(c.h)x\(c.w)x\(c.cin) -> \(c.oh)x\(c.ow)x\(c.cout), \(c.kh)x\(c.kw)/\(c.sh), groups \(c.groups)]"
+                }
+                print(line)
             }
         }
         if result.referenceSteps > 0 { print("note         \(result.referenceSteps) steps run through reference operators") }

@@ -172,6 +172,21 @@ final class VigilCommandTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("ONNX"), result.stderr)
     }
 
+    func testBenchStepsListEveryConvolutionWithItsShape() throws {
+        let result = try run(["bench", "Models/face_detection_short_range.tflite", "--threads", "1", "--runs", "2", "--warmup", "1",
+                              "--steps", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let steps = try XCTUnwrap(report["steps"] as? [[String: Any]])
+        let convolutions = steps.compactMap { $0["conv"] as? [String: Any] }
+        XCTAssertGreaterThan(convolutions.count, 20, "the face detector's convolutions")
+        let stem = try XCTUnwrap(convolutions.first)
+        // The stem: 128×128×3 → 64×64×24, 5×5 stride 2, TFLite SAME padding (1 before, 2 after).
+        XCTAssertEqual([stem["h"], stem["cin"], stem["oh"], stem["cout"], stem["kh"], stem["sh"], stem["pt"], stem["pb"]] as? [Int],
+                       [128, 3, 64, 24, 5, 2, 1, 2])
+        XCTAssertTrue(steps.allSatisfy { ($0["ms"] as? Double).map { $0 >= 0 } ?? false })
+    }
+
     func testTrackKeepsOneIdentityForTheFaceInTheSample() throws {
         let result = try run(["track", "Samples/carphone.mp4"])
         XCTAssertEqual(result.status, 0, result.stderr)

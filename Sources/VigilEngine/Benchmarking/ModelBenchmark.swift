@@ -21,6 +21,8 @@ public struct ModelBenchmark: Sendable {
         public var maxRSSBytes: Int
         public var referenceSteps: Int
         public var cpu: String
+        /// Per step, with `vigil bench --steps`.
+        public var steps: [StepTiming]?
     }
 
     public var warmupRuns = 3
@@ -29,6 +31,35 @@ public struct ModelBenchmark: Sendable {
     public init(warmupRuns: Int = 3, runs: Int = 20) {
         self.warmupRuns = max(0, warmupRuns)
         self.runs = max(1, runs)
+    }
+
+    /// One planned step's time: median over the runs, in plan order.
+    public struct StepTiming: Sendable, Codable {
+        public var name: String
+        public var kind: String
+        public var ms: Double
+        public var flops: Int
+        public var conv: ConvolutionShape?
+    }
+
+    /// Every step's median time over `runs` profiled runs after warm-up (each step timed alone,
+    /// so the sum is a little above a plain run's latency).
+    public func stepTimings(graph: Graph, inputShapes: [String: [Int]], threads: Int) throws -> [StepTiming] {
+        let session = try InferenceSession(graph: graph, inputShapes: inputShapes, threads: threads)
+        for _ in 0..<max(1, warmupRuns) { try session.run() }
+        var samples: [[Double]] = []
+        var first: [(name: String, kind: String, seconds: Double, flops: Int)] = []
+        for run in 0..<runs {
+            let profile = try session.runProfiled()
+            if run == 0 { first = profile; samples = Array(repeating: [], count: profile.count) }
+            for (i, step) in profile.enumerated() { samples[i].append(step.seconds * 1000) }
+        }
+        let convolutions = session.stepConvolutions
+        return first.indices.map { i in
+            let sorted = samples[i].sorted()
+            let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+            return StepTiming(name: first[i].name, kind: first[i].kind, ms: median, flops: first[i].flops, conv: convolutions[i])
+        }
     }
 
     /// Per-kernel-kind time of one profiled run after warm-up, largest first: (kind, ms, steps).
@@ -69,7 +100,7 @@ public struct ModelBenchmark: Sendable {
                       medianMs: median, minMs: times.first!, maxMs: times.last!,
                       gflopsPerSecond: Double(session.flopsPerRun) / (median * 1e6), flops: session.flopsPerRun,
                       planMs: planMs, arenaBytes: session.arenaBytes, maxRSSBytes: MachineInfo.maxResidentBytes(),
-                      referenceSteps: session.referenceStepNames.count, cpu: MachineInfo.cpuDescription())
+                      referenceSteps: session.referenceStepNames.count, cpu: MachineInfo.cpuDescription(), steps: nil)
     }
 }
 

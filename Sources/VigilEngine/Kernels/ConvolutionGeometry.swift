@@ -26,3 +26,44 @@ struct ConvolutionGeometry: Sendable {
         groups = a.groups
     }
 }
+
+/// A planned convolution's sizes as benchmarks and other tools see them (`vigil bench --steps`):
+/// input `n×h×w×cin` channels-last, output `oh×ow×cout`, pads top, left, bottom, right (bottom
+/// and right as far as the output reaches, so never negative), dilations as factors (1: none).
+public struct ConvolutionShape: Sendable, Codable, Equatable {
+    public var n: Int, h: Int, w: Int, cin: Int
+    public var cout: Int, oh: Int, ow: Int
+    public var kh: Int, kw: Int, sh: Int, sw: Int, dh: Int, dw: Int
+    public var pt: Int, pl: Int, pb: Int, pr: Int
+    public var groups: Int
+    /// The fused activation: identity, relu, clip, leakyRelu, sigmoid, tanh, hardSigmoid, hardSwish, silu.
+    public var activation: String
+}
+
+extension ConvolutionGeometry {
+    func shape(activation: Activation) -> ConvolutionShape {
+        let pb = max(0, (outputHeight - 1) * strideH + (kernelHeight - 1) * dilationH + 1 - inputHeight - padTop)
+        let pr = max(0, (outputWidth - 1) * strideW + (kernelWidth - 1) * dilationW + 1 - inputWidth - padLeft)
+        return ConvolutionShape(n: batch, h: inputHeight, w: inputWidth, cin: inputChannels,
+                                cout: outputChannels, oh: outputHeight, ow: outputWidth,
+                                kh: kernelHeight, kw: kernelWidth, sh: strideH, sw: strideW, dh: dilationH, dw: dilationW,
+                                pt: padTop, pl: padLeft, pb: pb, pr: pr, groups: groups, activation: activation.name)
+    }
+}
+
+extension Activation {
+    /// The case's name, without parameters.
+    var name: String {
+        switch self {
+        case .identity: "identity"
+        case .relu: "relu"
+        case .clip: "clip"
+        case .leakyRelu: "leakyRelu"
+        case .sigmoid: "sigmoid"
+        case .tanh: "tanh"
+        case .hardSigmoid: "hardSigmoid"
+        case .hardSwish: "hardSwish"
+        case .silu: "silu"
+        }
+    }
+}

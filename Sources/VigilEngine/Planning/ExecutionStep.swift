@@ -20,7 +20,13 @@ protocol ExecutionStep: AnyObject {
     var kind: String { get }
     /// Multiply-adds counted as 2 FLOPs, for GFLOP/s figures.
     var flops: Int { get }
+    /// The convolution this step computes, if it is one (for per-layer benchmarks).
+    var convolution: ConvolutionShape? { get }
     func run(_ base: UnsafeMutablePointer<Float>) throws
+}
+
+extension ExecutionStep {
+    var convolution: ConvolutionShape? { nil }
 }
 
 /// A kernel prepared at plan time that reads one tensor and writes another.
@@ -29,7 +35,13 @@ protocol SingleInputKernel {
     var kind: String { get }
     /// Multiply-adds × 2 per run (0 where not meaningful).
     var flops: Int { get }
+    /// The convolution this kernel computes, if it is one.
+    var convolution: ConvolutionShape? { get }
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>)
+}
+
+extension SingleInputKernel {
+    var convolution: ConvolutionShape? { nil }
 }
 
 /// The step of any `SingleInputKernel`: two arena offsets and the kernel.
@@ -38,6 +50,7 @@ final class SingleInputStep<Kernel: SingleInputKernel>: ExecutionStep {
     let kernel: Kernel
     var kind: String { kernel.kind }
     var flops: Int { kernel.flops }
+    var convolution: ConvolutionShape? { kernel.convolution }
     init(name: String, input: Int, output: Int, kernel: Kernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
     func run(_ base: UnsafeMutablePointer<Float>) { kernel.run(input: base + input, output: base + output) }
 }
@@ -45,6 +58,7 @@ final class SingleInputStep<Kernel: SingleInputKernel>: ExecutionStep {
 extension DepthwiseConv2DKernel: SingleInputKernel {
     var kind: String { "DepthwiseConv2D" }
     var flops: Int { 2 * g.batch * g.outputHeight * g.outputWidth * g.outputChannels * g.kernelHeight * g.kernelWidth }
+    var convolution: ConvolutionShape? { g.shape(activation: activation) }
 }
 
 extension ConvTranspose2DKernel: SingleInputKernel {
@@ -90,6 +104,7 @@ final class Conv2DStep: ExecutionStep {
     var residualChannels = 0
     let kernel: Conv2DKernel
     var kind: String { "Conv2D" }
+    var convolution: ConvolutionShape? { kernel.g.shape(activation: kernel.activation) }
     var flops: Int {
         let g = kernel.g
         return 2 * g.batch * g.outputHeight * g.outputWidth * g.outputChannels * g.kernelHeight * g.kernelWidth * g.inputChannelsPerGroup
