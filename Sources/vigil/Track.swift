@@ -32,8 +32,9 @@ struct Track: ParsableCommand {
     @Option(help: "With --mot-detections: simulated processing delay; frame f's result is emitted at its time + this.")
     var delayMs: Double = 0
 
-    @Flag(inversion: .prefixedNo, help: "Move each box forward along its track's velocity to the emission time (or --horizon-ms).")
-    var forecast = false
+    @Flag(inversion: .prefixedNo,
+          help: "Move each box forward along its track's velocity to the emission time (or --horizon-ms). Default: on for live stream URLs (rtsp://, rtmp://, srt://, udp://, ...), off for files.")
+    var forecast: Bool?
 
     @Option(help: "Forecast this far past the frame's time instead of to the emission time.")
     var horizonMs: Double?
@@ -74,8 +75,17 @@ struct Track: ParsableCommand {
 
     func run() throws {
         if let motDetections { return try runMOT(path: motDetections) }
-        let tracking = TrackingSettings(configuration: trackerConfiguration, forecast: forecast, horizon: horizonMs.map { $0 / 1000 })
+        let tracking = TrackingSettings(configuration: trackerConfiguration, forecast: forecast ?? Self.isLiveStream(input!),
+                                        horizon: horizonMs.map { $0 / 1000 })
         try runPerception(options, input: input!, defaultModel: "face", tasks: ["detection", "text"], tracking: tracking)
+    }
+
+    /// Whether `input` names a live stream rather than a file: a URL whose protocol delivers
+    /// frames as they are captured, where results should describe the present.
+    static func isLiveStream(_ input: String) -> Bool {
+        guard let colon = input.range(of: "://") else { return false }
+        let scheme = input[..<colon.lowerBound].lowercased()
+        return ["rtsp", "rtsps", "rtmp", "rtmps", "srt", "udp", "rtp", "tcp"].contains(scheme)
     }
 
     private func runMOT(path: String) throws {
@@ -86,7 +96,7 @@ struct Track: ParsableCommand {
         for (index, detections) in frames.enumerated() {
             let time = Double(index) / fps
             for object in tracker.update(detections: detections, at: time) {
-                let box = forecast ? object.box(at: time + horizon) : object.box
+                let box = forecast == true ? object.box(at: time + horizon) : object.box
                 text += MOTFormat.format(frame: index + 1, id: object.id, box: box, score: object.score) + "\n"
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import _TestSupport
+@testable import vigil
 
 /// Runs the built `vigil` binary on the shipped sample and on broken inputs, as a user would.
 final class VigilCommandTests: XCTestCase {
@@ -227,6 +228,15 @@ final class VigilCommandTests: XCTestCase {
         let last = written.filter { $0.hasPrefix("40,1,") }.first.map { $0.split(separator: ",").map { Double($0)! } }
         let x = try XCTUnwrap(last)[2]
         XCTAssertEqual(x, 100 + 8 * 40 + 24, accuracy: 3)
+    }
+
+    func testForecastIsOnByDefaultForLiveStreamsOnly() {
+        for live in ["rtsp://camera.local:8554/stream", "RTSP://10.0.0.2/live", "rtmp://host/app/key", "srt://host:9000", "udp://239.0.0.1:1234"] {
+            XCTAssertTrue(Track.isLiveStream(live), live)
+        }
+        for file in ["Samples/carphone.mp4", "/videos/rtsp.mp4", "file:///videos/a.mp4", "https://example.com/a.mp4", "rtsp"] {
+            XCTAssertFalse(Track.isLiveStream(file), file)
+        }
     }
 
     func testTrackNeedsAnInputAndRejectsMalformedMOTRows() throws {
