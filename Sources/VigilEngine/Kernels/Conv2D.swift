@@ -91,16 +91,45 @@ final class Conv2DKernel: @unchecked Sendable {
         var tile = tiles * chunk / chunks
         while tile < tiles * (chunk + 1) / chunks {
             let first = tile * tileRows
-            let count = min(tileRows, pixels - first)
-            for group in 0..<g.groups {
-                gatherPatches(input: input, firstPixel: first, count: count, group: group, into: patch)
-                GEMM.multiply(rows: 0..<count, a: patch, lda: patchSize, b: weights[group],
-                              bias: bias + group * g.outputChannelsPerGroup,
-                              c: output + first * g.outputChannels + group * g.outputChannelsPerGroup,
-                              ldc: g.outputChannels, activation: activation,
-                              residual: residual?.offset(row: first, column: group * g.outputChannelsPerGroup))
-            }
+            runTile(first: first, count: min(tileRows, pixels - first), patch: patch, input: input, output: output, residual: residual)
             tile += 1
+        }
+    }
+
+    /// Output pixels `first..<first + count` (at most `tileRows`, consecutive in NHWC order).
+    @inline(__always)
+    func runTile(first: Int, count: Int, patch: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+                 output: UnsafeMutablePointer<Float>, residual: Residual?) {
+        for group in 0..<g.groups {
+            gatherPatches(input: input, firstPixel: first, count: count, group: group, into: patch)
+            GEMM.multiply(rows: 0..<count, a: patch, lda: patchSize, b: weights[group],
+                          bias: bias + group * g.outputChannelsPerGroup,
+                          c: output + first * g.outputChannels + group * g.outputChannelsPerGroup,
+                          ldc: g.outputChannels, activation: activation,
+                          residual: residual?.offset(row: first, column: group * g.outputChannelsPerGroup))
+        }
+    }
+
+    /// Only the output pixels in `region` (clamped to the map), on the calling thread, with the
+    /// same values a whole-map run writes there; the rest of `output` is left as it is.
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, region: FeatureRegion, residual: Residual? = nil) {
+        let region = region.clamped(height: g.outputHeight, width: g.outputWidth)
+        guard !region.columns.isEmpty else { return }
+        for n in 0..<g.batch {
+            for y in region.rows {
+                let rowStart = (n * g.outputHeight + y) * g.outputWidth + region.columns.lowerBound
+                if isPointwise {
+                    GEMM.multiply(rows: rowStart..<(rowStart + region.columns.count), a: input, lda: g.inputChannels, b: weights[0],
+                                  bias: bias, c: output, ldc: g.outputChannels, activation: activation, residual: residual)
+                    continue
+                }
+                var first = rowStart
+                while first < rowStart + region.columns.count {
+                    let count = min(tileRows, rowStart + region.columns.count - first)
+                    runTile(first: first, count: count, patch: scratch, input: input, output: output, residual: residual)
+                    first += count
+                }
+            }
         }
     }
 

@@ -55,7 +55,17 @@ final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
     }
 
     func run(rows range: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        for row in range { runRow(row, input: input, output: output) }
+        for row in range { runRow(row, columns: 0..<g.outputWidth, input: input, output: output) }
+    }
+
+    /// Only the output pixels in `region` (clamped to the map), on the calling thread, with the
+    /// same values a whole-map run writes there; the rest of `output` is left as it is.
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, region: FeatureRegion) {
+        let region = region.clamped(height: g.outputHeight, width: g.outputWidth)
+        guard !region.columns.isEmpty else { return }
+        for n in 0..<g.batch {
+            for y in region.rows { runRow(n * g.outputHeight + y, columns: region.columns, input: input, output: output) }
+        }
     }
 
     /// Taps of one kernel axis that land inside the input: `lo..<hi` for window origin `origin`.
@@ -66,7 +76,7 @@ final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
         return (lo, hi)
     }
 
-    /// One output row. For each tile of output pixels and each 8-channel block, eight (then
+    /// Output columns `columns` of one output row. For each tile of output pixels and each 8-channel block, eight (then
     /// four) neighbouring interior pixels accumulate in registers over all taps: one weight
     /// load serves eight FMAs, and nothing is stored until the pixels are done. For 3×3 and 5×5
     /// windows wholly inside the input rows the tap loops have constant bounds, so the compiler
@@ -75,7 +85,7 @@ final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
     /// time with their valid taps. A tile's input stays in L1 across the taps and the next
     /// channel block (which reads the other half of the same cache lines).
     @inline(__always)
-    func runRow(_ row: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    func runRow(_ row: Int, columns: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let c = g.inputChannels, ow = g.outputWidth, kw = g.kernelWidth, kh = g.kernelHeight
         let sw = g.strideW, dw = g.dilationW, padLeft = g.padLeft, width = g.inputWidth
         let n = row / g.outputHeight, oy = row % g.outputHeight
@@ -146,9 +156,9 @@ final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
         }
 
         let window: Int? = fullWindow && kh == 3 && kw == 3 ? 3 : fullWindow && kh == 5 && kw == 5 ? 5 : nil
-        var tileStart = 0
-        while tileStart < ow {
-            let tileEnd = min(ow, tileStart + Self.tilePixels)
+        var tileStart = columns.lowerBound
+        while tileStart < columns.upperBound {
+            let tileEnd = min(columns.upperBound, tileStart + Self.tilePixels)
             // Interior pixels in groups of four (see `InteriorSpan`), the rest one at a time.
             let spanStart = min(max(tileStart, interior.lowerBound), tileEnd)
             let spanCount = max(0, min(tileEnd, interior.upperBound) - spanStart) & ~3
@@ -171,7 +181,7 @@ final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
         guard blocked < c, c < 8 else { return }
         // Channels past the last multiple of 8, one at a time.
         let first = blocked
-        for ox in 0..<ow {
+        for ox in columns {
             let x0 = ox * sw - padLeft
             let (kxLo, kxHi) = Self.validTaps(origin: x0, kernel: kw, dilation: dw, size: width)
             let dst = outRow + ox * c

@@ -21,10 +21,22 @@ final class Pool2DKernel: RowPartitionedKernel, @unchecked Sendable {
     }
 
     func run(rows range: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        run(rows: range, columns: 0..<ow, input: input, output: output)
+    }
+
+    /// Only the output pixels in `region` (clamped to the map), on the calling thread, with the
+    /// same values a whole-map run writes there; the rest of `output` is left as it is.
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, region: FeatureRegion) {
+        let region = region.clamped(height: oh, width: ow)
+        guard !region.columns.isEmpty else { return }
+        for b in 0..<n { run(rows: (b * oh + region.rows.lowerBound)..<(b * oh + region.rows.upperBound), columns: region.columns, input: input, output: output) }
+    }
+
+    func run(rows range: Range<Int>, columns: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         for row in range {
             let b = row / self.oh, oy = row % self.oh
             let y0 = oy * self.sh - self.padTop
-            for ox in 0..<self.ow {
+            for ox in columns {
                 let x0 = ox * self.sw - self.padLeft
                 let out = output + ((b * self.oh + oy) * self.ow + ox) * self.c
                 out.update(repeating: self.isMax ? -.infinity : 0, count: self.c)
