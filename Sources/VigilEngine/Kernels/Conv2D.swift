@@ -146,11 +146,19 @@ final class Conv2DKernel: @unchecked Sendable {
         let channelOffset = group * cig
         let rowsAreContiguous = g.groups == 1 && g.dilationW == 1
         let kw = g.kernelWidth
+        // The first pixel's position, then stepped along: no integer divisions per pixel.
+        var ox = firstPixel % g.outputWidth
+        var oy = (firstPixel / g.outputWidth) % g.outputHeight
+        var n = firstPixel / (g.outputWidth * g.outputHeight)
         for r in 0..<count {
-            let pixel = firstPixel + r
-            let ox = pixel % g.outputWidth
-            let oy = (pixel / g.outputWidth) % g.outputHeight
-            let n = pixel / (g.outputWidth * g.outputHeight)
+            defer {
+                ox += 1
+                if ox == g.outputWidth {
+                    ox = 0
+                    oy += 1
+                    if oy == g.outputHeight { oy = 0; n += 1 }
+                }
+            }
             var dst = patch + r * patchSize
             let ix0 = ox * g.strideW - g.padLeft
             for ky in 0..<g.kernelHeight {
