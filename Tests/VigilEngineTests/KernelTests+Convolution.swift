@@ -123,6 +123,9 @@ final class ConvolutionKernelTests: XCTestCase {
             check(ConvCase(channels: 5, outputChannels: 17, padding: pads(1, 1, 1, 1), activation: activation))
             check(ConvCase(channels: 5, outputChannels: 19, kernel: (1, 1), activation: activation))
             check(ConvCase(channels: 9, outputChannels: 9, padding: pads(1, 1, 1, 1), groups: 9, activation: activation))
+            // Interior groups of 8 and 4 over every channel block, the last block overlapping:
+            // an activation applied after the fact must not hit the overlap twice.
+            check(ConvCase(channels: 13, height: 5, width: 40, outputChannels: 13, padding: pads(1, 1, 1, 1), groups: 13, activation: activation))
         }
     }
 
