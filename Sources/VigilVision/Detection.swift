@@ -20,13 +20,13 @@ public struct Box: Sendable, Equatable, Codable {
     /// Whether every corner is a finite number (decoders drop boxes that are not).
     public var isFinite: Bool { x1.isFinite && y1.isFinite && x2.isFinite && y2.isFinite }
 
-    /// Intersection over union; 0 when either box is empty.
     /// The box grown by `fraction` of its width and height on each side.
     public func buffered(_ fraction: Float) -> Box {
         let dx = width * fraction, dy = height * fraction
         return Box(x1: x1 - dx, y1: y1 - dy, x2: x2 + dx, y2: y2 + dy)
     }
 
+    /// Intersection over union; 0 when either box is empty.
     public func iou(_ other: Box) -> Float {
         let w = min(x2, other.x2) - max(x1, other.x1)
         let h = min(y2, other.y2) - max(y1, other.y1)

@@ -56,10 +56,14 @@ public struct ModelBenchmark: Sendable {
         }
         let convolutions = session.stepConvolutions
         return first.indices.map { i in
-            let sorted = samples[i].sorted()
-            let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-            return StepTiming(name: first[i].name, kind: first[i].kind, ms: median, flops: first[i].flops, conv: convolutions[i])
+            StepTiming(name: first[i].name, kind: first[i].kind, ms: Self.median(ofSorted: samples[i].sorted()), flops: first[i].flops,
+                       conv: convolutions[i])
         }
+    }
+
+    /// The middle value of sorted, non-empty `values` (the mean of the two middle ones for an even count).
+    static func median(ofSorted values: [Double]) -> Double {
+        values.count % 2 == 1 ? values[values.count / 2] : (values[values.count / 2 - 1] + values[values.count / 2]) / 2
     }
 
     /// Per-kernel-kind time of one profiled run after warm-up, largest first: (kind, ms, steps).
@@ -95,7 +99,7 @@ public struct ModelBenchmark: Sendable {
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
         times.sort()
-        let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+        let median = Self.median(ofSorted: times)
         return Result(model: modelName, inputShapes: session.inputs.map(\.shape), threads: session.threads, runs: runs,
                       medianMs: median, minMs: times.first!, maxMs: times.last!,
                       gflopsPerSecond: Double(session.flopsPerRun) / (median * 1e6), flops: session.flopsPerRun,
