@@ -3,16 +3,19 @@
 same video, same model, same inference thread count, measured in one invocation.
 
     python3 Benchmarks/compare_python_pipeline.py [VIDEO] [--model face] [--threads 1 2]
-        [--runs 5] [--loops 10] [--decoder av|cv2] [--modes sequential threaded] [--no-check]
+        [--runs 5] [--loops 10] [--decoder av|cv2] [--modes sequential threaded frame-parallel] [--no-check]
 
 What runs:
 * Vigil: `.build/release/vigil detect LOOPED --model M --threads N --output /dev/null`
   (its pipeline runs decode, preprocess, inference and postprocess on threads of their own;
-  --threads sets the inference kernels' threads).
+  --threads sets the inference threads, which on a file default to frame parallelism: N
+  one-thread copies of the model, each on its own frame), and the same with
+  `--no-frame-parallel` ("vigil-layers": the N threads share every layer of one frame).
 * Python: `python3 Benchmarks/python_pipeline.py LOOPED --model M --threads N --output /dev/null`
   with PyAV (or OpenCV) decode, ai_edge_litert (TFLite, XNNPACK) or onnxruntime, numpy
   post-processing; "sequential" is the usual one-frame-at-a-time loop, "threaded" (--threaded)
-  gives every stage its own thread like Vigil.
+  gives every stage its own thread like Vigil, "frame-parallel" (--threaded --frame-parallel)
+  also gives inference N threads with a one-thread interpreter each, like Vigil's default.
 
 LOOPED is VIDEO repeated K = --loops times (`ffmpeg -stream_loop K-1 -i VIDEO -c copy`, no
 re-encode) so the ~0.2 s of process start and model load is amortised over K x the frames; the
@@ -146,7 +149,8 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--loops", type=int, default=10, help="repeat the video this many times in one file")
     parser.add_argument("--decoder", choices=["av", "cv2"], default=None, help="Python decoder (default: PyAV if installed)")
-    parser.add_argument("--modes", nargs="+", choices=["sequential", "threaded"], default=["sequential", "threaded"])
+    parser.add_argument("--modes", nargs="+", choices=["sequential", "threaded", "frame-parallel"],
+                        default=["sequential", "threaded", "frame-parallel"], help="Python pipelines to run")
     parser.add_argument("--no-check", action="store_true", help="skip the detection cross-check")
     args = parser.parse_args()
 
@@ -161,12 +165,14 @@ def main():
     video = os.path.abspath(args.video)
     python = sys.executable
 
-    def vigil_cmd(path, threads, output="/dev/null"):
-        return [VIGIL, "detect", path, "--model", args.model, "--threads", str(threads), "--output", output]
+    def vigil_cmd(path, threads, output="/dev/null", layers=False):
+        return ([VIGIL, "detect", path, "--model", args.model, "--threads", str(threads), "--output", output]
+                + (["--no-frame-parallel"] if layers else []))
 
     def python_cmd(path, threads, mode, output="/dev/null"):
         return [python, PIPELINE, path, "--model", args.model, "--threads", str(threads), "--decoder", args.decoder,
-                "--output", output] + (["--threaded"] if mode == "threaded" else [])
+                "--output", output] + {"sequential": [], "threaded": ["--threaded"],
+                                       "frame-parallel": ["--threaded", "--frame-parallel"]}[mode]
 
     built = time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(VIGIL)))
     rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
@@ -200,11 +206,12 @@ def main():
                             "-map", "0:v:0", "-c", "copy", looped], check=True)
         else:
             looped = video
-        labels = ["vigil"] + [f"python-{m}" for m in args.modes]
+        labels = ["vigil", "vigil-layers"] + [f"python-{m}" for m in args.modes]
         results = {(label, t): [] for label in labels for t in args.threads}
         for r in range(args.runs):
             for t in args.threads:
-                commands = [("vigil", vigil_cmd(looped, t))] + [(f"python-{m}", python_cmd(looped, t, m)) for m in args.modes]
+                commands = ([("vigil", vigil_cmd(looped, t)), ("vigil-layers", vigil_cmd(looped, t, layers=True))]
+                            + [(f"python-{m}", python_cmd(looped, t, m)) for m in args.modes])
                 # Rotate the order each round so neither side always runs first (caches, clocks).
                 shift = r % len(commands)
                 for label, command in commands[shift:] + commands[:shift]:
@@ -222,6 +229,7 @@ def main():
     print("Commands (LOOPED = the looped temp file, N = threads):")
     print()
     print("    " + shlex.join(vigil_cmd("LOOPED", "N")).replace(ROOT + "/", ""))
+    print("    " + shlex.join(vigil_cmd("LOOPED", "N", layers=True)).replace(ROOT + "/", "") + "   # vigil-layers")
     for m in args.modes:
         print("    " + shlex.join(python_cmd("LOOPED", "N", m)).replace(ROOT + "/", "").replace(python, "python3"))
     print()
@@ -230,15 +238,15 @@ def main():
                        ("steady fps = as each program reports it, first frame to last (start-up and model load excluded)", "steady")):
         print(f"**{title}**")
         print()
-        head = "| threads | Vigil fps |" + "".join(f" Python {m} fps | Vigil/Python {m} |" for m in args.modes)
+        head = "| threads | Vigil fps | Vigil layers fps |" + "".join(f" Python {m} fps | Vigil/Python {m} |" for m in args.modes)
         print(head)
-        print("|" + "---|" * (2 + 2 * len(args.modes)))
+        print("|" + "---|" * (3 + 2 * len(args.modes)))
         for t in args.threads:
             def fps(label):
                 rs = results[(label, t)]
                 return [frames / x["wall"] for x in rs] if key == "process" else [x["steady_fps"] for x in rs]
             v = fps("vigil")
-            row = f"| {t} | {fmt(v)} |"
+            row = f"| {t} | {fmt(v)} | {fmt(fps('vigil-layers'))} |"
             for m in args.modes:
                 p = fps(f"python-{m}")
                 row += f" {fmt(p)} | **{statistics.median(v) / statistics.median(p):.2f}** |"

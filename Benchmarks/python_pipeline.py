@@ -2,7 +2,7 @@
 """The Python peer of `vigil detect`: decode -> preprocess -> inference -> postprocess -> JSON Lines.
 
     python3 Benchmarks/python_pipeline.py VIDEO [--model face|text|PATH] [--threads N]
-        [--output FILE] [--decoder av|cv2] [--threaded] [--max-frames N]
+        [--output FILE] [--decoder av|cv2] [--threaded [--frame-parallel]] [--max-frames N]
 
 Written independently of Vigil's Swift code, from the model's JSON sidecar (Models/*.json), as
 an ordinary, reasonably efficient Python pipeline would be:
@@ -31,6 +31,9 @@ an ordinary, reasonably efficient Python pipeline would be:
 By default the stages run one after another on the main thread (the usual Python loop).
 `--threaded` runs each stage on its own thread joined by queues of 2, as Vigil's pipeline does;
 PyAV, OpenCV, the TFLite interpreter and onnxruntime release the GIL in their C++ parts.
+`--threaded --frame-parallel` gives inference N threads, each with its own one-thread
+interpreter (or session) working on its own frame, and writes the results back in frame order,
+as `vigil detect --frame-parallel` does.
 
 Prints a summary on stderr like Vigil's: "python: N frames of VIDEO with model 'M' in T s: F fps"
 (T from the first frame requested to the last one written: steady state, after imports, model
@@ -443,6 +446,8 @@ def main():
     parser.add_argument("--max-frames", type=int)
     parser.add_argument("--models-directory", default=os.path.join(ROOT, "Models"))
     parser.add_argument("--threaded", action="store_true", help="one thread per stage, queues of 2 (like Vigil)")
+    parser.add_argument("--frame-parallel", action="store_true",
+                        help="with --threaded: N inference threads with a one-thread model copy each, one frame each")
     try:
         import av  # noqa: F401
         default_decoder = "av"
@@ -460,7 +465,12 @@ def main():
     pre = Preprocessor(meta["input"], src_w, src_h, args.decoder)
     pre.fresh_buffers = args.threaded
     head = head_cls(meta, src_w, src_h, pre.transform)
-    runner = (TFLiteRunner if model_path.endswith(".tflite") else ONNXRunner)(model_path, args.threads, head.output_names)
+    if args.frame_parallel and not args.threaded:
+        sys.exit("python_pipeline: --frame-parallel needs --threaded")
+    runner_class = TFLiteRunner if model_path.endswith(".tflite") else ONNXRunner
+    runners = ([runner_class(model_path, 1, head.output_names) for _ in range(args.threads)] if args.frame_parallel
+               else [runner_class(model_path, args.threads, head.output_names)])
+    runner = runners[0]
     frames = (frames_av if args.decoder == "av" else frames_cv2)(args.video, args.max_frames)
     out = open(args.output, "w", buffering=1 << 16) if args.output else sys.stdout
     setup = time.perf_counter() - T0
@@ -519,12 +529,17 @@ def main():
                 errors.append(e)
             queues[0].put(DONE)
 
-        def stage_thread(fn, q_in, q_out):
+        def stage_thread(fn, q_in, q_out, ends_in=1, ends_out=1):
+            # ends_in: DONE markers to wait for (one per upstream thread); ends_out: to send.
+            seen = 0
             try:
                 while True:
                     item = q_in.get()
                     if item is DONE:
-                        break
+                        seen += 1
+                        if seen == ends_in:
+                            break
+                        continue
                     index, pts, t0, spans, value = item
                     t = clock()
                     result = fn(value)
@@ -532,17 +547,31 @@ def main():
                     q_out.put((index, pts, t0, spans, result))
             except BaseException as e:  # noqa: BLE001
                 errors.append(e)
-                while q_in.get() is not DONE:  # drain so upstream never blocks
-                    pass
-            q_out.put(DONE)
+                while seen < ends_in:  # drain so upstream never blocks
+                    seen += q_in.get() is DONE
+            for _ in range(ends_out):
+                q_out.put(DONE)
 
-        threads = [threading.Thread(target=decoder_thread, daemon=True)]
-        for i, fn in enumerate((pre, runner, head)):
-            threads.append(threading.Thread(target=stage_thread, args=(fn, queues[i], queues[i + 1]), daemon=True))
+        k = len(runners)
+        if k > 1:
+            queues[1] = queue.Queue(maxsize=max(2, k))  # a waiting frame for every inference thread
+        threads = [threading.Thread(target=decoder_thread, daemon=True),
+                   threading.Thread(target=stage_thread, args=(pre, queues[0], queues[1], 1, k), daemon=True)]
+        threads += [threading.Thread(target=stage_thread, args=(r, queues[1], queues[2]), daemon=True) for r in runners]
+        threads.append(threading.Thread(target=stage_thread, args=(head, queues[2], queues[3], k, 1), daemon=True))
         for t in threads:
             t.start()
+        # Frame-parallel inference finishes frames out of order: write them back in order.
+        waiting, next_index = {}, 0  # frame indices count from 0
         while (item := queues[3].get()) is not DONE:
-            index, pts, t0, spans, detections = item
+            waiting[item[0]] = item
+            while next_index in waiting:
+                index, pts, t0, spans, detections = waiting.pop(next_index)
+                write(index, pts, detections, t0, spans)
+                delivered += 1
+                next_index += 1
+        for index in sorted(waiting):  # only after an error upstream left a gap
+            _, pts, t0, spans, detections = waiting.pop(index)
             write(index, pts, detections, t0, spans)
             delivered += 1
         for t in threads:
@@ -557,7 +586,8 @@ def main():
     text = (f"python: {delivered} frames of {os.path.basename(args.video)} with model '{meta.get('short_name', meta['name'])}' "
             f"in {elapsed:.2f} s: {delivered / elapsed if elapsed > 0 else 0:.1f} fps\n"
             f"setup {setup:.3f} s (imports, model load); decoder {args.decoder}; "
-            f"{'threaded' if args.threaded else 'sequential'}; {args.threads} inference thread(s)\n"
+            f"{'threaded' if args.threaded else 'sequential'}; {args.threads} inference thread(s)"
+            f"{', one frame each' if args.frame_parallel else ''}\n"
             "stage        p50 ms    p90 ms    p99 ms    max ms\n")
     for stage, values in list(lat.items()) + [("end_to_end", e2e)]:
         v = sorted(values)

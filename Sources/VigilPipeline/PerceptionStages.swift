@@ -179,19 +179,36 @@ public enum PerceptionPipeline {
 
     /// Wires the four stages; finish with `.run(into: JSONLinesWriter(...))`.
     /// - Parameters:
-    ///   - session: planned for `inputShape(for:sourceWidth:sourceHeight:)` of this video.
+    ///   - sessions: one per frame inference works on at once, each planned for
+    ///     `inputShape(for:sourceWidth:sourceHeight:)` of this video. One session with N
+    ///     threads gives the lowest latency per frame (every layer split across threads);
+    ///     N one-thread sessions give the most frames per second (frame parallelism; results
+    ///     still leave in frame order).
     ///   - policy: `.block` for files (lossless), `.dropOldest` for live sources.
     ///   - keepFrames: carry each decoded frame through to `FrameResult.frame` (for `SnapshotSink`).
-    public static func make(video: sending VideoFileSource, metadata: ModelMetadata, session: InferenceSession, maxFrames: Int? = nil,
+    public static func make(video: sending VideoFileSource, metadata: ModelMetadata, sessions: [InferenceSession], maxFrames: Int? = nil,
                             capacity: Int = 2, policy: DropPolicy = .block, clock: any PipelineClock = MonotonicClock(),
                             keepFrames: Bool = false) throws -> Pipeline<FrameResult> {
+        precondition(!sessions.isEmpty, "the pipeline needs an inference session")
         let (width, height) = metadata.input.size(forSourceWidth: video.width, sourceHeight: video.height)
         var preprocess = try PreprocessStage(input: metadata.input, width: width, height: height)
         preprocess.keepFrames = keepFrames
         let head = try TaskHead(metadata: metadata)
-        return Pipeline(source: VideoDecodeStage(video: video, maxFrames: maxFrames), name: StageName.decode, clock: clock)
+        let preprocessed = Pipeline(source: VideoDecodeStage(video: video, maxFrames: maxFrames), name: StageName.decode, clock: clock)
             .then(preprocess, name: StageName.preprocess, capacity: capacity, policy: policy)
-            .then(InferenceStage(session: session), name: StageName.inference, capacity: capacity, policy: policy)
-            .then(PostprocessStage(head: head), name: StageName.postprocess, capacity: capacity, policy: policy)
+        let inferred = sessions.count == 1
+            ? preprocessed.then(InferenceStage(session: sessions[0]), name: StageName.inference, capacity: capacity, policy: policy)
+            // Room for one waiting frame per replica, so no replica idles while another finishes.
+            : preprocessed.then(replicas: sessions.map(InferenceStage.init), name: StageName.inference,
+                                capacity: max(capacity, sessions.count), policy: policy)
+        return inferred.then(PostprocessStage(head: head), name: StageName.postprocess, capacity: capacity, policy: policy)
+    }
+
+    /// `make(sessions:)` with one session.
+    public static func make(video: sending VideoFileSource, metadata: ModelMetadata, session: InferenceSession, maxFrames: Int? = nil,
+                            capacity: Int = 2, policy: DropPolicy = .block, clock: any PipelineClock = MonotonicClock(),
+                            keepFrames: Bool = false) throws -> Pipeline<FrameResult> {
+        try make(video: video, metadata: metadata, sessions: [session], maxFrames: maxFrames, capacity: capacity, policy: policy,
+                 clock: clock, keepFrames: keepFrames)
     }
 }

@@ -139,6 +139,50 @@ public struct Pipeline<Output: Sendable> {
         }
     }
 
+    /// Appends `replicas.count` copies of one stage, each on its own thread, all fed by one
+    /// queue of `capacity` items: frame parallelism. Items still leave in the order they
+    /// entered, so what follows sees the same stream as after a single copy, only sooner when
+    /// the stage is the slowest step. Each replica owns its state (an inference stage its own
+    /// session and buffers), so they never share work on one item.
+    public func then<S: Stage>(replicas: sending [S], name: String, capacity: Int = 2, policy: DropPolicy = .block) -> Pipeline<S.Output>
+    where S.Input == Output, S.Output: Sendable, S: SendableMetatype {
+        precondition(!replicas.isEmpty, "stage '\(name)' needs at least one replica")
+        let input = BoundedQueue<Timed<Output>>(capacity: capacity, policy: policy)
+        control.register(queue: input, feeding: name)
+        let boxes = replicas.map { StageBox($0) }
+        let clock = self.clock, control = self.control
+        return Pipeline<S.Output>(clock: clock, control: control, stopHandle: stopHandle, workers: workers + [pending(input)]) { output in
+            let gate = OrderGate(members: boxes.count)
+            // Only the first worker is returned to `run`; it starts the others, so that the
+            // step still counts as one worker there (and one thread per replica here).
+            return (name, {
+                let group = DispatchGroup()
+                for (index, box) in boxes.enumerated() {
+                    group.enter()
+                    let thread = Thread {
+                        defer { group.leave(); if gate.memberExited() { output.close() } }
+                        while let taken = gate.take(from: input) {
+                            let (item, ticket) = taken
+                            let start = clock.now()
+                            let result: S.Output
+                            do { result = try box.stage.process(item.value) } catch {
+                                gate.abandon()
+                                control.fail(.stageFailed(stage: name, sequence: item.timing.sequence, underlying: error))
+                                return
+                            }
+                            var timing = item.timing
+                            timing.spans.append(StageSpan(stage: name, start: start, end: clock.now()))
+                            guard gate.leave(ticket: ticket, emit: { output.push(Timed(value: result, timing: timing)) }) else { return }
+                        }
+                    }
+                    thread.name = "vigil.\(name).\(index)"
+                    thread.start()
+                }
+                group.wait()
+            })
+        }
+    }
+
     /// Runs every step on its own thread and feeds `sink` on the calling thread until the
     /// source ends (or `stopHandle` is used), then calls `sink.finish()`.
     /// - Throws: `PipelineError.stageFailed` with the first error any step threw.
@@ -187,6 +231,61 @@ public struct Pipeline<Output: Sendable> {
     where K.Input == Output {
         var sink = sink
         return try run(into: &sink, name: name, capacity: capacity, policy: policy)
+    }
+}
+
+/// Keeps the items of a replicated stage in order: each item gets a ticket as it is taken
+/// from the input queue, and leaves only after every lower ticket has left.
+final class OrderGate: @unchecked Sendable {
+    // @unchecked: `taking` serialises take (pop + ticket); the counters are guarded by `condition`.
+    private let taking = NSLock()
+    private let condition = NSCondition()
+    private var nextTicket = 0
+    private var nextToLeave = 0
+    private var abandoned = false
+    private var members: Int
+
+    init(members: Int) { self.members = members }
+
+    /// The next item and its ticket; nil when the queue is drained and closed (or cancelled).
+    /// Popping and numbering happen under one lock, so tickets follow queue order.
+    func take<T>(from queue: BoundedQueue<T>) -> (T, Int)? {
+        taking.lock(); defer { taking.unlock() }
+        guard let item = queue.pop() else { return nil }
+        condition.lock(); defer { condition.unlock() }
+        defer { nextTicket += 1 }
+        return (item, nextTicket)
+    }
+
+    /// Waits for `ticket`'s turn, runs `emit` (a push that may block on backpressure; only
+    /// the ticket's holder runs at a time), then lets the next ticket go.
+    /// - Returns: false if the run is failing (the gate was abandoned, or `emit` failed).
+    func leave(ticket: Int, emit: () -> Bool) -> Bool {
+        condition.lock()
+        while nextToLeave != ticket && !abandoned { condition.wait() }
+        let go = !abandoned
+        condition.unlock()
+        guard go, emit() else { abandon(); return false }
+        condition.lock()
+        nextToLeave += 1
+        condition.broadcast()
+        condition.unlock()
+        return true
+    }
+
+    /// A member failed while holding a ticket: nobody after it may wait for its turn.
+    func abandon() {
+        condition.lock()
+        abandoned = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// - Returns: true for the last member to exit (who then closes the output).
+    func memberExited() -> Bool {
+        condition.lock(); defer { condition.unlock() }
+        members -= 1
+        return members == 0
     }
 }
 

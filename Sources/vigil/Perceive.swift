@@ -16,8 +16,12 @@ struct PerceptionOptions: ParsableArguments {
     @Option(help: "Stop after this many frames.")
     var maxFrames: Int?
 
-    @Option(help: "Threads per inference kernel.")
+    @Option(help: "Inference threads.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(inversion: .prefixedNo,
+          help: "Give each inference thread its own copy of the model and its own frame: the most frames per second, results still in frame order. Without it the threads share the layers of one frame at a time: the least latency per frame. Default: on for files, off for live stream URLs (rtsp://, udp://, ...).")
+    var frameParallel: Bool?
 
     @Option(help: "Directory holding the model sidecars (default: ./Models, then the one beside the executable).")
     var modelsDirectory: String?
@@ -51,12 +55,19 @@ func runPerception(_ options: PerceptionOptions, input: String, defaultModel: St
     let graph = try ModelLoader.load(path: modelPath)
     let shape = PerceptionPipeline.inputShape(for: metadata, sourceWidth: video.width, sourceHeight: video.height)
     let inputName = metadata.input.name ?? graph.inputDescriptions.first?.name ?? ""
-    let session = try InferenceSession(graph: graph, inputShapes: [inputName: shape], threads: options.threads)
+    // Frame parallelism (files): one single-thread session per thread, each on its own frame.
+    // A frame then takes as long as at one thread, but inference, usually the slowest stage,
+    // finishes `threads` frames in that time, and small models scale better across frames than
+    // across the rows of one frame. Live streams want each result soon: every thread on one frame.
+    let frameParallel = options.frameParallel ?? !isLiveStream(input)
+    let sessions = try (0..<(frameParallel ? options.threads : 1)).map { _ in
+        try InferenceSession(graph: graph, inputShapes: [inputName: shape], threads: frameParallel ? 1 : options.threads)
+    }
     var expected = video.declaredFrameCount
     if let limit = options.maxFrames { expected = min(expected ?? limit, limit) }
     if let directory = options.snapshots { try createSnapshotDirectory(directory) }
     let writer = try options.output.map { try JSONLinesWriter(path: $0) } ?? JSONLinesWriter.standardOutput()
-    let pipeline = try PerceptionPipeline.make(video: video, metadata: metadata, session: session, maxFrames: options.maxFrames,
+    let pipeline = try PerceptionPipeline.make(video: video, metadata: metadata, sessions: sessions, maxFrames: options.maxFrames,
                                                keepFrames: options.snapshots != nil)
     // Tracker first, so that snapshots show the tracked (and forecast) boxes.
     func run<S: SinkStage>(_ sink: sending S) throws -> PipelineReport where S.Input == FrameResult {
@@ -71,7 +82,17 @@ func runPerception(_ options: PerceptionOptions, input: String, defaultModel: St
     } else {
         report = try run(writer)
     }
-    printSummary(report, model: metadata.shortName, input: input)
+    printSummary(report, model: metadata.shortName, input: input,
+                 inference: frameParallel && options.threads > 1 ? "\(options.threads) frames at once, 1 thread each"
+                     : "1 frame at a time, \(options.threads) thread\(options.threads == 1 ? "" : "s")")
+}
+
+/// Whether `input` names a live stream rather than a file: a URL whose protocol delivers
+/// frames as they are captured, where results should describe the present.
+func isLiveStream(_ input: String) -> Bool {
+    guard let colon = input.range(of: "://") else { return false }
+    let scheme = input[..<colon.lowerBound].lowercased()
+    return ["rtsp", "rtsps", "rtmp", "rtmps", "srt", "udp", "rtp", "tcp"].contains(scheme)
 }
 
 /// Creates the `--snapshots` directory (and its parents) or fails with one clear line.
@@ -96,9 +117,9 @@ func createSnapshotDirectory(_ path: String) throws {
     }
 }
 
-func printSummary(_ report: PipelineReport, model: String, input: String) {
-    var text = String(format: "vigil: %d frames of %@ with model '%@' in %.2f s: %.1f fps\n",
-                      report.delivered, (input as NSString).lastPathComponent, model, report.milliseconds / 1000, report.throughput)
+func printSummary(_ report: PipelineReport, model: String, input: String, inference: String) {
+    var text = String(format: "vigil: %d frames of %@ with model '%@' (inference: %@) in %.2f s: %.1f fps\n",
+                      report.delivered, (input as NSString).lastPathComponent, model, inference, report.milliseconds / 1000, report.throughput)
     if report.totalDropped > 0 { text += "dropped: \(report.dropped)\n" }
     text += "stage        p50 ms    p90 ms    p99 ms    max ms\n"
     for s in report.latency.summaries {

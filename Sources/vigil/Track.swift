@@ -75,17 +75,9 @@ struct Track: ParsableCommand {
 
     func run() throws {
         if let motDetections { return try runMOT(path: motDetections) }
-        let tracking = TrackingSettings(configuration: trackerConfiguration, forecast: forecast ?? Self.isLiveStream(input!),
+        let tracking = TrackingSettings(configuration: trackerConfiguration, forecast: forecast ?? isLiveStream(input!),
                                         horizon: horizonMs.map { $0 / 1000 })
         try runPerception(options, input: input!, defaultModel: "face", tasks: ["detection", "text"], tracking: tracking)
-    }
-
-    /// Whether `input` names a live stream rather than a file: a URL whose protocol delivers
-    /// frames as they are captured, where results should describe the present.
-    static func isLiveStream(_ input: String) -> Bool {
-        guard let colon = input.range(of: "://") else { return false }
-        let scheme = input[..<colon.lowerBound].lowercased()
-        return ["rtsp", "rtsps", "rtmp", "rtmps", "srt", "udp", "rtp", "tcp"].contains(scheme)
     }
 
     private func runMOT(path: String) throws {

@@ -70,6 +70,27 @@ final class VigilCommandTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("p99"), "latency summary missing: \(result.stderr)")
     }
 
+    /// Files default to frame parallelism; `--no-frame-parallel` shares each frame's layers
+    /// between the threads instead. Both write the same detections, frame for frame.
+    func testFrameParallelAndLayerParallelAgree() throws {
+        func detections(_ extra: [String]) throws -> (lines: [String], stderr: String) {
+            let result = try run(["detect", "Samples/carphone.mp4", "--max-frames", "30", "--threads", "2"] + extra)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            // Everything but the timings, which differ from run to run.
+            let lines = try decodeLines(result.stdout).map { line -> String in
+                var line = line
+                line["latency_ms"] = nil
+                return String(decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self)
+            }
+            return (lines, result.stderr)
+        }
+        let frames = try detections([]), layers = try detections(["--no-frame-parallel"])
+        XCTAssertTrue(frames.stderr.contains("inference: 2 frames at once, 1 thread each"), frames.stderr)
+        XCTAssertTrue(layers.stderr.contains("inference: 1 frame at a time, 2 threads"), layers.stderr)
+        XCTAssertEqual(frames.lines.count, 30)
+        XCTAssertEqual(frames.lines, layers.lines)
+    }
+
     func testMaxFramesAndOutputFile() throws {
         let path = temporaryFile("out.jsonl")
         let result = try run(["detect", "Samples/carphone.mp4", "--max-frames", "7", "--output", path])
@@ -232,10 +253,10 @@ final class VigilCommandTests: XCTestCase {
 
     func testForecastIsOnByDefaultForLiveStreamsOnly() {
         for live in ["rtsp://camera.local:8554/stream", "RTSP://10.0.0.2/live", "rtmp://host/app/key", "srt://host:9000", "udp://239.0.0.1:1234"] {
-            XCTAssertTrue(Track.isLiveStream(live), live)
+            XCTAssertTrue(isLiveStream(live), live)
         }
         for file in ["Samples/carphone.mp4", "/videos/rtsp.mp4", "file:///videos/a.mp4", "https://example.com/a.mp4", "rtsp"] {
-            XCTAssertFalse(Track.isLiveStream(file), file)
+            XCTAssertFalse(isLiveStream(file), file)
         }
     }
 

@@ -65,4 +65,24 @@ final class PerceptionPipelineTests: XCTestCase {
         XCTAssertEqual(face.box.centerX, 88, accuracy: 12, "\(face.box)")
         XCTAssertEqual(face.box.centerY, 68, accuracy: 15, "\(face.box)")
     }
+
+    /// Frame parallelism: two one-thread sessions, each on its own frames, give exactly the
+    /// results of one session, frame for frame, in order.
+    func testTwoSessionsGiveTheResultsOfOne() throws {
+        let modelPath = PackagePaths.path("Models/face_detection_short_range.tflite")
+        let metadata = try ModelMetadata.load(forModel: modelPath)
+        let graph = try TFLiteImporter.load(path: modelPath)
+        func detect(sessions count: Int) throws -> [FrameResult] {
+            let sessions = try (0..<count).map { _ in try InferenceSession(graph: graph, threads: 1) }
+            var results = CollectingSink<FrameResult>()
+            try PerceptionPipeline.make(video: try VideoFileSource(path: PackagePaths.path("Samples/carphone.mp4")),
+                                        metadata: metadata, sessions: sessions, maxFrames: 40)
+                .run(into: &results)
+            return results.items
+        }
+        let one = try detect(sessions: 1), two = try detect(sessions: 2)
+        XCTAssertEqual(one.map(\.frameIndex), Array(0..<40))
+        XCTAssertEqual(two, one)
+        XCTAssertGreaterThanOrEqual(two.filter { !$0.detections.isEmpty }.count, 35, "the face is found")
+    }
 }

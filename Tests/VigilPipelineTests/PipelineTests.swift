@@ -134,3 +134,118 @@ final class PipelineTests: XCTestCase {
         mutating func finish() throws { finished = true }
     }
 }
+
+/// `then(replicas:)`: one stage run by several threads, each item by one replica.
+final class ReplicatedStageTests: XCTestCase {
+    /// Replicas that take random, different times per item: everything arrives, in source
+    /// order, and every replica did part of the work.
+    func testItemsLeaveInSourceOrderWhateverEachReplicaTakes() throws {
+        let (items, sequences, shares) = try withDeadline(30) { () -> ([Int], [Int], [Int]) in
+            let counters = (0..<3).map { _ in Counter() }
+            var sink = CollectingSink<Int>()
+            try Pipeline(source: CountingSource(limit: 300))
+                .then(replicas: counters.map { counter in
+                    ClosureStage { (x: Int) -> Int in
+                        counter.increment()
+                        // Up to 0.5 ms, differently per item, so later items often finish first.
+                        Thread.sleep(forTimeInterval: Double((x * 7919) % 5) / 10_000)
+                        return x * 3
+                    }
+                }, name: "triple", capacity: 1)
+                .then(ClosureStage { (x: Int) in x + 1 }, name: "increment", capacity: 1)
+                .run(into: &sink, capacity: 1)
+            XCTAssertTrue(sink.finished)
+            return (sink.items, sink.timings.map(\.sequence), counters.map(\.value))
+        }
+        XCTAssertEqual(items, (0..<300).map { $0 * 3 + 1 })
+        XCTAssertEqual(sequences, Array(0..<300))
+        XCTAssertEqual(shares.reduce(0, +), 300)
+        for share in shares { XCTAssertGreaterThan(share, 0, "every replica works: \(shares)") }
+    }
+
+    /// Two replicas of a 4 ms stage work at the same time (each item's work overlaps another's).
+    func testReplicasOverlap() throws {
+        let peak = try withDeadline(30) { () -> Int in
+            let inFlight = InFlight()
+            let replicas = (0..<2).map { _ in
+                ClosureStage { (x: Int) -> Int in
+                    inFlight.enter(); defer { inFlight.leave() }
+                    Thread.sleep(forTimeInterval: 0.004)
+                    return x
+                }
+            }
+            try Pipeline(source: CountingSource(limit: 60)).then(replicas: replicas, name: "slow").run(into: CollectingSink<Int>())
+            return inFlight.peak
+        }
+        XCTAssertEqual(peak, 2, "two replicas never ran at once")
+    }
+
+    /// A replica failing while the others hold later items: `run` throws that error and
+    /// every thread exits (nobody waits forever for the failed item's turn).
+    func testAReplicaFailingStopsThePipeline() throws {
+        XCTAssertThrowsError(try withDeadline(10) {
+            try Pipeline(source: CountingSource())
+                .then(replicas: (0..<3).map { _ in
+                    ClosureStage { (x: Int) -> Int in
+                        if x == 40 { Thread.sleep(forTimeInterval: 0.01); throw TestError(message: "bad frame") }
+                        return x
+                    }
+                }, name: "fragile")
+                .run(into: CollectingSink<Int>())
+        }) { error in
+            XCTAssertEqual("\(error)", "stage 'fragile' failed on item 40: bad frame")
+        }
+    }
+
+    /// The sink failing while replicas are blocked pushing: no hang, the sink's error.
+    func testDownstreamFailureReachesBlockedReplicas() throws {
+        struct FailingSink: SinkStage {
+            mutating func consume(_ input: Int, timing: FrameTiming) throws {
+                if input == 25 { throw TestError(message: "disk full") }
+            }
+        }
+        XCTAssertThrowsError(try withDeadline(10) {
+            try Pipeline(source: CountingSource())
+                .then(replicas: [SleepStage(milliseconds: 0), SleepStage(milliseconds: 0)], name: "pass", capacity: 1)
+                .run(into: FailingSink(), name: "writer", capacity: 1)
+        }) { error in
+            XCTAssertEqual("\(error)", "stage 'writer' failed on item 25: disk full")
+        }
+    }
+
+    /// Under `.dropOldest` (live sources) replicas still deliver in order, and every item
+    /// is delivered or counted as dropped.
+    func testDropOldestWithReplicas() throws {
+        let (items, report) = try withDeadline(30) { () -> ([Int], PipelineReport) in
+            var sink = CollectingSink<Int>()
+            let report = try Pipeline(source: CountingSource(limit: 300))
+                .then(replicas: [SleepStage(milliseconds: 1), SleepStage(milliseconds: 1)], name: "slow", capacity: 1, policy: .dropOldest)
+                .run(into: &sink)
+            return (sink.items, report)
+        }
+        XCTAssertGreaterThan(report.dropped["slow"] ?? 0, 0)
+        XCTAssertEqual(report.delivered + report.totalDropped, report.produced)
+        XCTAssertEqual(items, items.sorted())
+        XCTAssertEqual(Set(items).count, items.count)
+    }
+}
+
+/// A thread-safe tally.
+final class Counter: @unchecked Sendable {
+    // @unchecked: `count` is guarded by `lock`.
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
+
+/// Counts how many callers are inside at once.
+final class InFlight: @unchecked Sendable {
+    // @unchecked: both counts are guarded by `lock`.
+    private let lock = NSLock()
+    private var now = 0
+    private var most = 0
+    func enter() { lock.lock(); now += 1; most = max(most, now); lock.unlock() }
+    func leave() { lock.lock(); now -= 1; lock.unlock() }
+    var peak: Int { lock.lock(); defer { lock.unlock() }; return most }
+}
