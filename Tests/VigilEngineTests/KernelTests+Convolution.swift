@@ -266,17 +266,23 @@ final class ConvolutionKernelTests: XCTestCase {
 
     // MARK: - GEMM
 
-    /// The micro-kernel on sub-rectangles: row ranges not starting at 0, strides wider than the
-    /// matrices, every N remainder of the 16-column panel.
+    /// The micro-kernels on sub-rectangles: row ranges not starting at 0, strides wider than
+    /// the matrices, every N remainder of the 16-column panel (the 4×24 tile for 17–24, 33–40
+    /// columns), with and without a residual over some of the columns and an activation.
     func testGEMMSubRectangles() {
         var rng = SeededGenerator(seed: 11)
-        for _ in 0..<60 {
-            let m = Int.random(in: 1...20, using: &rng), k = Int.random(in: 1...40, using: &rng), n = Int.random(in: 1...40, using: &rng)
+        for _ in 0..<120 {
+            let m = Int.random(in: 1...30, using: &rng), k = Int.random(in: 1...40, using: &rng), n = Int.random(in: 1...44, using: &rng)
             let lda = k + Int.random(in: 0...3, using: &rng), ldc = n + Int.random(in: 0...5, using: &rng)
             let a = (0..<(m * lda)).map { _ in Float.random(in: -1...1, using: &rng) }
             let bValues = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &rng) }
             let biasValues = (0..<n).map { _ in Float.random(in: -1...1, using: &rng) }
             let useBias = Bool.random(using: &rng)
+            // A residual of `skip` channels (rows of `skipStride`), or none.
+            let skip = Bool.random(using: &rng) ? Int.random(in: 1...n, using: &rng) : 0
+            let skipStride = skip + Int.random(in: 0...3, using: &rng)
+            let skipValues = (0..<(m * skipStride)).map { _ in Float.random(in: -1...1, using: &rng) }
+            let activation: Activation = [.identity, .relu, .clip(min: -0.5, max: 0.5), .sigmoid].randomElement(using: &rng)!
             let first = Int.random(in: 0..<m, using: &rng)
             let last = Int.random(in: first...m, using: &rng)
             let b = PackedMatrix(k: k, n: n) { bValues[$0 * n + $1] }
@@ -284,9 +290,12 @@ final class ConvolutionKernelTests: XCTestCase {
             var c = [Float](repeating: sentinel, count: m * ldc)
             a.withUnsafeBufferPointer { ap in
                 biasValues.withUnsafeBufferPointer { bp in
-                    c.withUnsafeMutableBufferPointer { cp in
-                        GEMM.multiply(rows: first..<last, a: ap.baseAddress!, lda: lda, b: b, bias: useBias ? bp.baseAddress! : nil,
-                                      c: cp.baseAddress!, ldc: ldc, activation: .identity)
+                    skipValues.withUnsafeBufferPointer { rp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            let residual = skip > 0 ? Residual(pointer: rp.baseAddress!, stride: skipStride, channels: skip) : nil
+                            GEMM.multiply(rows: first..<last, a: ap.baseAddress!, lda: lda, b: b, bias: useBias ? bp.baseAddress! : nil,
+                                          c: cp.baseAddress!, ldc: ldc, activation: activation, residual: residual)
+                        }
                     }
                 }
             }
@@ -300,10 +309,12 @@ final class ConvolutionKernelTests: XCTestCase {
                     }
                     var expected: Float = useBias ? biasValues[column] : 0
                     for p in 0..<k { expected += a[row * lda + p] * bValues[p * n + column] }
+                    if column < skip { expected += skipValues[row * skipStride + column] }
+                    withUnsafeMutablePointer(to: &expected) { activation.apply($0, count: 1) }
                     worst = max(worst, abs(actual - expected))
                 }
             }
-            XCTAssertLessThan(worst, 1e-4 * Float(k), "m \(m) k \(k) n \(n) lda \(lda) ldc \(ldc)")
+            XCTAssertLessThan(worst, 1e-4 * Float(k + 1), "m \(m) k \(k) n \(n) lda \(lda) ldc \(ldc) residual \(skip) \(activation)")
         }
     }
 }

@@ -66,24 +66,50 @@ enum GEMM {
                                             bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int, activation: Activation,
                                             residual: Residual?, _ epilogue: E.Type) {
         let (lo, hi) = activation.clipBounds
+        // When N leaves 1–8 columns past a multiple of 16 (N = 24, 36, 40, 72, 88, …), the last
+        // full panel and that remainder go together through the 4×24 kernel: as 6×16 plus 6×8
+        // the narrow tile's six accumulators and seven loads per six FMAs ran it well below the
+        // FMA units' rate.
+        let widePanel = b.n > 16 && (b.n - 1) % 16 < 8 ? b.panelCount - 2 : b.panelCount
+        func epilogueAt(row: Int, column: Int, columns: Int) -> Epilogue {
+            Epilogue(c: c + row * ldc + column, ldc: ldc, columns: columns,
+                     residual: residual?.offset(row: row, column: column), activation: activation, lo: lo, hi: hi)
+        }
+        // Blocks of 12 rows: two 6-row calls per 16-wide panel, three 4-row calls per wide tile.
         var row = rows.lowerBound
         while row < rows.upperBound {
-            let count = min(rowsPerKernel, rows.upperBound - row)
-            for panel in 0..<b.panelCount {
+            let blockRows = min(2 * rowsPerKernel, rows.upperBound - row)
+            for panel in 0..<widePanel {
                 let column = panel * 16
                 let columns = min(16, b.n - column)
-                let epilogue = Epilogue(c: c + row * ldc + column, ldc: ldc, columns: columns,
-                                        residual: residual?.offset(row: row, column: column), activation: activation, lo: lo, hi: hi)
-                if columns <= 8 {
-                    // A last panel of at most 8 columns: half the FMAs of the 16-wide tile.
-                    narrowMicroKernel(k: b.k, a: a + row * lda, lda: lda, rows: count,
-                                      b: b.panels + panel * b.k * 16, bias: bias.map { $0 + column }, epilogue, E.self)
-                    continue
+                var first = row
+                while first < row + blockRows {
+                    let count = min(rowsPerKernel, row + blockRows - first)
+                    let epilogue = epilogueAt(row: first, column: column, columns: columns)
+                    if columns <= 8 {
+                        // A last panel of at most 8 columns (N ≤ 8): half the FMAs of the 16-wide tile.
+                        narrowMicroKernel(k: b.k, a: a + first * lda, lda: lda, rows: count,
+                                          b: b.panels + panel * b.k * 16, bias: bias.map { $0 + column }, epilogue, E.self)
+                    } else {
+                        microKernel(k: b.k, a: a + first * lda, lda: lda, rows: count,
+                                    b: b.panels + panel * b.k * 16, bias: bias.map { $0 + column }, epilogue, E.self)
+                    }
+                    first += count
                 }
-                microKernel(k: b.k, a: a + row * lda, lda: lda, rows: count,
-                            b: b.panels + panel * b.k * 16, bias: bias.map { $0 + column }, epilogue, E.self)
             }
-            row += count
+            if widePanel < b.panelCount {
+                let column = widePanel * 16
+                var first = row
+                while first < row + blockRows {
+                    let count = min(4, row + blockRows - first)
+                    wideMicroKernel(k: b.k, a: a + first * lda, lda: lda, rows: count,
+                                    b: b.panels + widePanel * b.k * 16, bias: bias.map { $0 + column },
+                                    epilogueAt(row: first, column: column, columns: 16),
+                                    epilogueAt(row: first, column: column + 16, columns: b.n - column - 16), E.self)
+                    first += count
+                }
+            }
+            row += blockRows
         }
     }
 
@@ -203,6 +229,49 @@ enum GEMM {
         if rows > 3 { epilogue.store(3, c30, c31, E.self) }
         if rows > 4 { epilogue.store(4, c40, c41, E.self) }
         if rows > 5 { epilogue.store(5, c50, c51, E.self) }
+    }
+
+    /// 4×24 register tile over a full panel and the first 8 columns of the next (the last,
+    /// with 1–8 real columns): twelve 8-wide accumulators, three loads of B and four
+    /// broadcasts of A per k. `first` stores the 16 columns of the full panel, `rest` the
+    /// remaining ones, as `microKernel` and `narrowMicroKernel` would.
+    @inline(__always)
+    static func wideMicroKernel<E: KernelEpilogue>(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int, b: UnsafePointer<Float>,
+                                                   bias: UnsafePointer<Float>?, _ first: Epilogue, _ rest: Epilogue, _: E.Type) {
+        let a0 = a
+        let a1 = rows > 1 ? a + lda : a
+        let a2 = rows > 2 ? a + 2 * lda : a
+        let a3 = rows > 3 ? a + 3 * lda : a
+        var bias0 = SIMD8<Float>(), bias1 = SIMD8<Float>(), bias2 = SIMD8<Float>()
+        if let bias {
+            bias0 = UnsafeRawPointer(bias).loadUnaligned(as: SIMD8<Float>.self)
+            bias1 = UnsafeRawPointer(bias + 8).loadUnaligned(as: SIMD8<Float>.self)
+            if rest.columns == 8 {
+                bias2 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD8<Float>.self)
+            } else {
+                for j in 0..<rest.columns { bias2[j] = bias[16 + j] }
+            }
+        }
+        var c00 = bias0, c01 = bias1, c02 = bias2, c10 = bias0, c11 = bias1, c12 = bias2
+        var c20 = bias0, c21 = bias1, c22 = bias2, c30 = bias0, c31 = bias1, c32 = bias2
+        let full = UnsafeRawPointer(b), next = UnsafeRawPointer(b + k * 16)
+        for p in 0..<k {
+            let b0 = full.loadUnaligned(fromByteOffset: p * 64, as: SIMD8<Float>.self)
+            let b1 = full.loadUnaligned(fromByteOffset: p * 64 + 32, as: SIMD8<Float>.self)
+            let b2 = next.loadUnaligned(fromByteOffset: p * 64, as: SIMD8<Float>.self)
+            var v = SIMD8<Float>(repeating: a0[p])
+            c00.addProduct(v, b0); c01.addProduct(v, b1); c02.addProduct(v, b2)
+            v = SIMD8<Float>(repeating: a1[p])
+            c10.addProduct(v, b0); c11.addProduct(v, b1); c12.addProduct(v, b2)
+            v = SIMD8<Float>(repeating: a2[p])
+            c20.addProduct(v, b0); c21.addProduct(v, b1); c22.addProduct(v, b2)
+            v = SIMD8<Float>(repeating: a3[p])
+            c30.addProduct(v, b0); c31.addProduct(v, b1); c32.addProduct(v, b2)
+        }
+        first.store(0, c00, c01, E.self); rest.storeNarrow(0, c02, E.self)
+        if rows > 1 { first.store(1, c10, c11, E.self); rest.storeNarrow(1, c12, E.self) }
+        if rows > 2 { first.store(2, c20, c21, E.self); rest.storeNarrow(2, c22, E.self) }
+        if rows > 3 { first.store(3, c30, c31, E.self); rest.storeNarrow(3, c32, E.self) }
     }
 
     /// 6×8 register tile for a panel's first 8 columns (of which `columns` ≤ 8 are stored);
