@@ -2,14 +2,19 @@
 /// channels: each output pixel accumulates KH×KW channel vectors, in registers (see `runRow`).
 ///
 /// Measured (session 3, pose detector at one thread, AMD EPYC Zen 4): the previous form, which
-/// added each tap into the output row in memory, spent 4.0 ms in depthwise layers; this one
-/// 2.2–2.6 ms. The register form only pays off with constant tap loops (specialised 3×3 and 5×5)
-/// and with several independent accumulators at the edges too.
+/// added each tap into the output row in memory, spent 4.0 ms in depthwise layers; the register
+/// form 2.2–2.6 ms. It only pays off with constant tap loops (specialised 3×3 and 5×5) and with
+/// several independent accumulators at the edges too. Session 5 made the 3×3 form address its
+/// input through a few row pointers (`InteriorSpan`): one-layer 3×3 models 1.5–2.3× faster.
 final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
     let g: ConvolutionGeometry
     let activation: Activation
     /// `[KH, KW, C]`
     let weights: UnsafeMutablePointer<Float>
+    /// The same weights by 8-channel block, `[blocks][KH·KW][8]` (see `InteriorSpan`): block i
+    /// holds channels 8i..<8i+8, and when C is not a multiple of 8 (but at least 8) a last
+    /// block holds C − 8..<C.
+    let blockedWeights: UnsafeMutablePointer<Float>
     let bias: UnsafeMutablePointer<Float>
     let threads: Int
     /// Output pixels whose every horizontal tap lands inside the input.
@@ -32,6 +37,11 @@ final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
         let values = w.floats
         weights = .allocate(capacity: taps * c)
         for ch in 0..<c { for t in 0..<taps { weights[t * c + ch] = values[ch * taps + t] } }
+        let blockStarts = Array(stride(from: 0, to: c & ~7, by: 8)) + (c % 8 != 0 && c >= 8 ? [c - 8] : [])
+        blockedWeights = .allocate(capacity: max(1, blockStarts.count) * taps * 8)
+        for (block, start) in blockStarts.enumerated() {
+            for t in 0..<taps { for lane in 0..<8 { blockedWeights[(block * taps + t) * 8 + lane] = weights[t * c + start + lane] } }
+        }
         bias = .allocate(capacity: c)
         let biasValues = b?.floats ?? [Float](repeating: 0, count: c)
         for i in 0..<c { bias[i] = biasValues[i] }
@@ -44,6 +54,7 @@ final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
 
     deinit {
         weights.deallocate()
+        blockedWeights.deallocate()
         bias.deallocate()
     }
 
@@ -76,14 +87,13 @@ final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
         return (lo, hi)
     }
 
-    /// Output columns `columns` of one output row. For each tile of output pixels and each 8-channel block, eight (then
-    /// four) neighbouring interior pixels accumulate in registers over all taps: one weight
-    /// load serves eight FMAs, and nothing is stored until the pixels are done. For 3×3 and 5×5
-    /// windows wholly inside the input rows the tap loops have constant bounds, so the compiler
-    /// unrolls them and reuses each loaded input vector for the neighbouring pixels' other taps.
-    /// Pixels near the left and right edges, whose windows hang over the padding, go one at a
-    /// time with their valid taps. A tile's input stays in L1 across the taps and the next
-    /// channel block (which reads the other half of the same cache lines).
+    /// Output columns `columns` of one output row, in tiles of `tilePixels`. Interior pixels
+    /// (every horizontal tap inside the input) go through a span that keeps several pixels'
+    /// sums in registers: `InteriorSpan` (four pixels × one 8-channel block at a time, blocked
+    /// weights) for every window but 5×5, `RegisterTileSpan` (eight pixels of one block) for
+    /// 5×5. For 3×3 and 5×5 windows wholly inside the input rows the tap loops have constant
+    /// bounds, so the compiler unrolls them. Pixels near the left and right edges, whose
+    /// windows hang over the padding, go one at a time with their valid taps.
     @inline(__always)
     func runRow(_ row: Int, columns: Range<Int>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let c = g.inputChannels, ow = g.outputWidth, kw = g.kernelWidth, kh = g.kernelHeight
@@ -159,18 +169,25 @@ final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
         var tileStart = columns.lowerBound
         while tileStart < columns.upperBound {
             let tileEnd = min(columns.upperBound, tileStart + Self.tilePixels)
-            // Interior pixels in groups of four (see `InteriorSpan`), the rest one at a time.
+            // Interior pixels (see `InteriorSpan` and `RegisterTileSpan`), then the rest one at a time.
             let spanStart = min(max(tileStart, interior.lowerBound), tileEnd)
-            let spanCount = max(0, min(tileEnd, interior.upperBound) - spanStart) & ~3
-            if spanCount > 0 {
-                let span = InteriorSpan(input: inBase + (iy0 + kyLo * g.dilationH) * width * c + (spanStart * sw - padLeft) * c,
-                                        weights: weights + kyLo * kw * c, output: outRow + spanStart * c,
-                                        bias: bias, blocked: blocked, blockEnd: blockEnd, pixels: spanCount, rows: kyHi - kyLo, taps: kw, channels: c,
+            var spanEnd = spanStart
+            let interiorCount = max(0, min(tileEnd, interior.upperBound) - spanStart)
+            let spanInput = inBase + (iy0 + kyLo * g.dilationH) * width * c + (spanStart * sw - padLeft) * c
+            if window == 5 {
+                let span = RegisterTileSpan(input: spanInput, weights: weights + kyLo * kw * c, output: outRow + spanStart * c,
+                                            bias: bias, blocked: blocked, blockEnd: blockEnd, pixels: interiorCount & ~3, rows: kyHi - kyLo,
+                                            taps: kw, channels: c, inStep: inStep, tapStep: tapStep, rowStep: rowStep, activation: activation)
+                if interiorCount >= 4 { spanEnd += span.run(window) }
+            } else if interiorCount > 0 && c >= 8 {
+                let span = InteriorSpan(input: spanInput, weights: UnsafePointer(blockedWeights) + kyLo * kw * 8, blockStride: kh * kw * 8,
+                                        output: outRow + spanStart * c, bias: bias, blocked: blocked, blockEnd: blockEnd,
+                                        pixels: interiorCount, rows: kyHi - kyLo, taps: kw, channels: c,
                                         inStep: inStep, tapStep: tapStep, rowStep: rowStep, activation: activation)
-                _ = span.run(window)
+                spanEnd += span.run(window)
             }
             for ox in tileStart..<spanStart { edgePixel(ox) }
-            for ox in (spanStart + spanCount)..<tileEnd { edgePixel(ox) }
+            for ox in spanEnd..<tileEnd { edgePixel(ox) }
             tileStart = tileEnd
         }
         guard blocked < c, c < 8 else { return }
@@ -193,59 +210,39 @@ final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
     }
 }
 
-/// Window sizes known at compile time, so that `InteriorSpan.run` is specialised with constant
-/// loop bounds (unrolled, with input vectors reused across taps) for the common kernels.
-protocol DepthwiseWindow { static var size: Int? { get } }
-enum Window3: DepthwiseWindow { static var size: Int? { 3 } }
-enum Window5: DepthwiseWindow { static var size: Int? { 5 } }
-enum AnyWindow: DepthwiseWindow { static var size: Int? { nil } }
+/// A run of interior output pixels of one row, computed by `compute` for a window type and
+/// an epilogue, which returns how many pixels it did (from the first).
+protocol DepthwiseSpan {
+    var output: UnsafeMutablePointer<Float> { get }
+    var channels: Int { get }
+    var blocked: Int { get }
+    var blockEnd: Int { get }
+    var activation: Activation { get }
+    func compute<W: DepthwiseWindow, E: KernelEpilogue>(_ window: W.Type, _ epilogue: E.Type) -> Int
+}
 
-/// Consecutive interior output pixels of one row and one 8-channel block (every horizontal tap
-/// inside the input), computed eight then four at a time in registers.
-struct InteriorSpan {
-    /// Input at the first pixel's window origin (first valid kernel row), channel 0.
-    let input: UnsafePointer<Float>
-    /// Weights of the first valid kernel row, channel 0; rows of `taps · channels`.
-    let weights: UnsafePointer<Float>
-    let output: UnsafeMutablePointer<Float>
-    let bias: UnsafePointer<Float>
-    /// Channel blocks of 8 start at 0, 8, … below `blocked`, and one more at C − 8 when
-    /// `blockEnd` (= C) is past `blocked` (see `runRow`). All of them are done in one call, so
-    /// that a short span (a small map) pays the dispatch once, not once per block. Measured at
-    /// one thread (`vigil bench --steps`, summed depthwise steps, 2–3 alternating rounds on a
-    /// noisy host): full-range face 1.76–1.85 → 1.60–1.77 ms, palm 2.92–2.98 → 2.28–2.70 ms,
-    /// pose 3.88–4.30 → 2.52–3.83 ms; 6×6 and 12×12 layers 2–4× faster.
-    let blocked: Int, blockEnd: Int
-    let pixels: Int, rows: Int, taps: Int, channels: Int
-    /// Floats between neighbouring output pixels' inputs, neighbouring taps, and kernel rows.
-    let inStep: Int, tapStep: Int, rowStep: Int
-    let activation: Activation
-
-    @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
-
-    /// (The four-pixel loop repeats the eight-pixel one with half the accumulators: dropping it,
-    /// and leaving up to seven pixels to the edge path, cost 2–4% on the face detectors.)
-    /// Computes the span's pixels in groups of eight, then four, for a window of `size`×`size`
-    /// (nil: `rows`×`taps`); returns how many it did (the last `pixels % 4` are left to the
-    /// caller). Dispatches once to a copy specialised for the window and the epilogue.
+extension DepthwiseSpan {
+    /// Computes the span for a window of `size`×`size` (nil: any), dispatching once to a copy
+    /// specialised for the window and the epilogue (identity, ReLU and clip in the store; any
+    /// other activation after the fact); returns how many pixels were done.
     func run(_ size: Int?) -> Int {
         switch (size, activation) {
-        case (3, .identity): return run(Window3.self, IdentityEpilogue.self)
-        case (3, .relu): return run(Window3.self, ReluEpilogue.self)
-        case (3, .clip): return run(Window3.self, ClipEpilogue.self)
-        case (5, .identity): return run(Window5.self, IdentityEpilogue.self)
-        case (5, .relu): return run(Window5.self, ReluEpilogue.self)
-        case (5, .clip): return run(Window5.self, ClipEpilogue.self)
-        case (3, _): return finish(run(Window3.self, IdentityEpilogue.self))
-        case (5, _): return finish(run(Window5.self, IdentityEpilogue.self))
-        case (_, .identity): return run(AnyWindow.self, IdentityEpilogue.self)
-        case (_, .relu): return run(AnyWindow.self, ReluEpilogue.self)
-        case (_, .clip): return run(AnyWindow.self, ClipEpilogue.self)
-        default: return finish(run(AnyWindow.self, IdentityEpilogue.self))
+        case (3, .identity): return compute(Window3.self, IdentityEpilogue.self)
+        case (3, .relu): return compute(Window3.self, ReluEpilogue.self)
+        case (3, .clip): return compute(Window3.self, ClipEpilogue.self)
+        case (5, .identity): return compute(Window5.self, IdentityEpilogue.self)
+        case (5, .relu): return compute(Window5.self, ReluEpilogue.self)
+        case (5, .clip): return compute(Window5.self, ClipEpilogue.self)
+        case (3, _): return finish(compute(Window3.self, IdentityEpilogue.self))
+        case (5, _): return finish(compute(Window5.self, IdentityEpilogue.self))
+        case (_, .identity): return compute(AnyWindow.self, IdentityEpilogue.self)
+        case (_, .relu): return compute(AnyWindow.self, ReluEpilogue.self)
+        case (_, .clip): return compute(AnyWindow.self, ClipEpilogue.self)
+        default: return finish(compute(AnyWindow.self, IdentityEpilogue.self))
         }
     }
 
-    /// Applies any other activation to the first `done` pixels after the fact.
+    /// Applies the activation to the first `done` pixels after the fact.
     private func finish(_ done: Int) -> Int {
         for ox in 0..<done {
             var block = 0
@@ -266,13 +263,188 @@ struct InteriorSpan {
         }
         return done
     }
+}
+
+/// Window sizes known at compile time, so that `InteriorSpan.run` is specialised with constant
+/// loop bounds (unrolled, with input vectors reused across taps) for the common kernels.
+protocol DepthwiseWindow { static var size: Int? { get } }
+enum Window3: DepthwiseWindow { static var size: Int? { 3 } }
+enum Window5: DepthwiseWindow { static var size: Int? { 5 } }
+enum AnyWindow: DepthwiseWindow { static var size: Int? { nil } }
+
+/// Consecutive interior output pixels of one row (every horizontal tap inside the input),
+/// one pixel at a time, its channels 8 at a time: each 8-channel output vector sums its taps
+/// in registers, reading the input through a few row pointers at offsets of one tap, and
+/// the weights of its block from one contiguous `[taps][8]` run.
+///
+/// Why this shape: the previous form held eight neighbouring pixels of one channel block in
+/// registers so that each weight load served eight FMAs. The compiler turned its 72 distinct
+/// input addresses into pointer variables kept on the stack: about 580 instructions, half of
+/// them stack loads and stores, per 8 × 72 FMAs, 16–23 GFLOP/s on 24×24 to 96×96 maps (one
+/// thread, `vigil bench --steps` on one-layer models). Here the addresses are a handful of
+/// registers and the loop is bound by its two loads per FMA.
+struct InteriorSpan: DepthwiseSpan {
+    /// Input at the first pixel's window origin (first valid kernel row), channel 0.
+    let input: UnsafePointer<Float>
+    /// Blocked weights (`DepthwiseConv2DKernel.blockedWeights`) of block 0 at the first valid
+    /// kernel row; block b starts `blockStride` floats further.
+    let weights: UnsafePointer<Float>
+    let blockStride: Int
+    let output: UnsafeMutablePointer<Float>
+    let bias: UnsafePointer<Float>
+    /// Channel blocks of 8 start at 0, 8, … below `blocked`, and one more at C − 8 when
+    /// `blockEnd` (= C) is past `blocked` (see `runRow`). Needs C ≥ 8.
+    let blocked: Int, blockEnd: Int
+    let pixels: Int, rows: Int, taps: Int, channels: Int
+    /// Floats between neighbouring output pixels' inputs, neighbouring taps, and kernel rows.
+    let inStep: Int, tapStep: Int, rowStep: Int
+    let activation: Activation
+
+    @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+
+    @inline(never)
+    func compute<W: DepthwiseWindow, E: KernelEpilogue>(_: W.Type, _: E.Type) -> Int {
+        var lo = SIMD8<Float>(), hi = SIMD8<Float>()
+        if case .clip(let l, let h) = activation { (lo, hi) = (SIMD8(repeating: l), SIMD8(repeating: h)) }
+        let rows = W.size ?? self.rows, taps = W.size ?? self.taps
+        let c = channels, tapStep = self.tapStep, rowStep = self.rowStep, blockStride = self.blockStride
+        // Four, then two neighbouring pixels at a time share each weight load; a last odd pixel alone.
+        var px = 0
+        while px + 4 <= pixels {
+            let origin = input + px * inStep
+            let out = output + px * c
+            var w = weights
+            var block = 0
+            while block < blockEnd {
+                let ch = block >= blocked ? c - 8 : block
+                var a0 = load(bias + ch), a1 = a0, a2 = a0, a3 = a0
+                var b0 = SIMD8<Float>(), b1 = b0, b2 = b0, b3 = b0
+                var row0 = origin + ch
+                for ky in 0..<rows {
+                    let row1 = row0 + inStep, row2 = row1 + inStep, row3 = row2 + inStep
+                    for kx in 0..<taps {
+                        let t = ky * taps + kx
+                        let weight = load(w + t * 8)
+                        if t & 1 == 0 {
+                            a0.addProduct(load(row0 + kx * tapStep), weight)
+                            a1.addProduct(load(row1 + kx * tapStep), weight)
+                            a2.addProduct(load(row2 + kx * tapStep), weight)
+                            a3.addProduct(load(row3 + kx * tapStep), weight)
+                        } else {
+                            b0.addProduct(load(row0 + kx * tapStep), weight)
+                            b1.addProduct(load(row1 + kx * tapStep), weight)
+                            b2.addProduct(load(row2 + kx * tapStep), weight)
+                            b3.addProduct(load(row3 + kx * tapStep), weight)
+                        }
+                    }
+                    row0 += rowStep
+                }
+                let o = UnsafeMutableRawPointer(out + ch)
+                o.storeBytes(of: E.apply(a0 + b0, lo, hi, .identity), as: SIMD8<Float>.self)
+                o.storeBytes(of: E.apply(a1 + b1, lo, hi, .identity), toByteOffset: 4 * c, as: SIMD8<Float>.self)
+                o.storeBytes(of: E.apply(a2 + b2, lo, hi, .identity), toByteOffset: 8 * c, as: SIMD8<Float>.self)
+                o.storeBytes(of: E.apply(a3 + b3, lo, hi, .identity), toByteOffset: 12 * c, as: SIMD8<Float>.self)
+                w += blockStride
+                block = ch + 8
+            }
+            px += 4
+        }
+        while px + 2 <= pixels {
+            let origin = input + px * inStep
+            let out = output + px * c
+            var w = weights
+            var block = 0
+            while block < blockEnd {
+                let ch = block >= blocked ? c - 8 : block
+                // Two accumulators per pixel (even and odd taps) halve the dependent FMA chains.
+                var even0 = load(bias + ch), odd0 = SIMD8<Float>(), even1 = even0, odd1 = SIMD8<Float>()
+                var row0 = origin + ch, row1 = row0 + inStep
+                for ky in 0..<rows {
+                    for kx in 0..<taps {
+                        let t = ky * taps + kx
+                        let weight = load(w + t * 8)
+                        if t & 1 == 0 {
+                            even0.addProduct(load(row0 + kx * tapStep), weight)
+                            even1.addProduct(load(row1 + kx * tapStep), weight)
+                        } else {
+                            odd0.addProduct(load(row0 + kx * tapStep), weight)
+                            odd1.addProduct(load(row1 + kx * tapStep), weight)
+                        }
+                    }
+                    row0 += rowStep
+                    row1 += rowStep
+                }
+                UnsafeMutableRawPointer(out + ch).storeBytes(of: E.apply(even0 + odd0, lo, hi, .identity), as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(out + c + ch).storeBytes(of: E.apply(even1 + odd1, lo, hi, .identity), as: SIMD8<Float>.self)
+                w += blockStride
+                block = ch + 8
+            }
+            px += 2
+        }
+        guard px < pixels else { return pixels }
+        let origin = input + px * inStep
+        let out = output + px * c
+        var w = weights
+        var block = 0
+        while block < blockEnd {
+            let ch = block >= blocked ? c - 8 : block
+            var even = load(bias + ch), odd = SIMD8<Float>()
+            var row = origin + ch
+            for ky in 0..<rows {
+                for kx in 0..<taps {
+                    let t = ky * taps + kx
+                    if t & 1 == 0 {
+                        even.addProduct(load(row + kx * tapStep), load(w + t * 8))
+                    } else {
+                        odd.addProduct(load(row + kx * tapStep), load(w + t * 8))
+                    }
+                }
+                row += rowStep
+            }
+            UnsafeMutableRawPointer(out + ch).storeBytes(of: E.apply(even + odd, lo, hi, .identity), as: SIMD8<Float>.self)
+            w += blockStride
+            block = ch + 8
+        }
+        return pixels
+    }
+}
+
+/// Consecutive interior output pixels of one row (every horizontal tap inside the input), for
+/// 5×5 windows: per 8-channel block, eight then four neighbouring pixels accumulate in
+/// registers, so that one weight load serves eight FMAs and each input vector serves several
+/// taps. For 3×3 windows `InteriorSpan` is faster (see there); for 5×5 this one is: palm
+/// detector's 5×5 depthwise steps 2.02–2.08 ms here against 2.21–2.42 ms with `InteriorSpan`
+/// (two and four pixels at a time; one thread, `vigil bench --steps`, alternating builds).
+struct RegisterTileSpan: DepthwiseSpan {
+    /// Input at the first pixel's window origin (first valid kernel row), channel 0.
+    let input: UnsafePointer<Float>
+    /// Weights of the first valid kernel row, channel 0; rows of `taps · channels`.
+    let weights: UnsafePointer<Float>
+    let output: UnsafeMutablePointer<Float>
+    let bias: UnsafePointer<Float>
+    /// Channel blocks of 8 start at 0, 8, … below `blocked`, and one more at C − 8 when
+    /// `blockEnd` (= C) is past `blocked` (see `runRow`). All of them are done in one call, so
+    /// that a short span (a small map) pays the dispatch once, not once per block. Measured at
+    /// one thread (`vigil bench --steps`, summed depthwise steps, 2–3 alternating rounds on a
+    /// noisy host): full-range face 1.76–1.85 → 1.60–1.77 ms, palm 2.92–2.98 → 2.28–2.70 ms,
+    /// pose 3.88–4.30 → 2.52–3.83 ms; 6×6 and 12×12 layers 2–4× faster.
+    let blocked: Int, blockEnd: Int
+    let pixels: Int, rows: Int, taps: Int, channels: Int
+    /// Floats between neighbouring output pixels' inputs, neighbouring taps, and kernel rows.
+    let inStep: Int, tapStep: Int, rowStep: Int
+    let activation: Activation
+
+    @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+
+    // (The four-pixel loop repeats the eight-pixel one with half the accumulators: dropping it,
+    // and leaving up to seven pixels to the edge path, cost 2–4% on the face detectors.)
 
     @inline(__always) private func store<E: KernelEpilogue>(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _: E.Type,
                                                                _ lo: SIMD8<Float>, _ hi: SIMD8<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: E.apply(v, lo, hi, .identity), as: SIMD8<Float>.self)
     }
 
-    private func run<W: DepthwiseWindow, E: KernelEpilogue>(_ window: W.Type, _ epilogue: E.Type) -> Int {
+    func compute<W: DepthwiseWindow, E: KernelEpilogue>(_ window: W.Type, _ epilogue: E.Type) -> Int {
         var lo = SIMD8<Float>(), hi = SIMD8<Float>()
         if case .clip(let l, let h) = activation { (lo, hi) = (SIMD8(repeating: l), SIMD8(repeating: h)) }
         var done = 0
