@@ -36,6 +36,10 @@ final class ConvolutionKernelTests: XCTestCase {
         check(ConvCase(channels: 3, height: 5, width: 11, outputChannels: 5, kernel: (1, 1)))
         check(ConvCase(channels: 17, height: 13, width: 1, outputChannels: 33, kernel: (1, 1), bias: false))
         check(ConvCase(batch: 2, channels: 13, height: 7, width: 9, outputChannels: 17, kernel: (1, 1)))
+        // Few pixels, enough work to split: at two threads the output channels are split
+        // (`Conv2DKernel.panelSplitPixels`), the last two panels (88 = 5·16 + 8) as one unit.
+        check(ConvCase(channels: 64, height: 7, width: 7, outputChannels: 88, kernel: (1, 1)))
+        check(ConvCase(channels: 48, height: 9, width: 9, outputChannels: 100, kernel: (1, 1), activation: .hardSwish))
         // 1×1 with stride or padding goes through im2col, not the pointwise path.
         check(ConvCase(channels: 6, height: 9, width: 7, outputChannels: 10, kernel: (1, 1), strides: (2, 2)))
         check(ConvCase(channels: 6, height: 5, width: 5, outputChannels: 10, kernel: (1, 1), padding: pads(1, 0, 0, 1)))

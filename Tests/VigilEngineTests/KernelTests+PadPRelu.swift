@@ -42,7 +42,7 @@ final class PadPReluKernelTests: XCTestCase {
 
     /// Conv → Add(·, r) → Relu runs as one GEMM with the residual added in the store.
     func testResidualAddAndActivationFuseIntoConvolution() throws {
-        for (shape, cout) in [([1, 8, 6, 7], 8), ([1, 5, 9, 4], 17), ([2, 16, 5, 5], 16), ([1, 6, 7, 5], 12), ([1, 4, 5, 6], 28)] {
+        for (shape, cout) in [([1, 8, 6, 7], 8), ([1, 5, 9, 4], 17), ([2, 16, 5, 5], 16), ([1, 6, 7, 5], 12), ([1, 4, 5, 6], 28), ([1, 64, 7, 7], 88)] {
             var t = TestGraph(seed: 34)
             let x = t.input(shape)
             let r = t.node(convOp((3, 3), padding: pads(1, 1, 1, 1)), [x, t.constant([cout, shape[1], 3, 3]), t.constant([cout])])

@@ -51,7 +51,13 @@ final class Conv2DKernel: @unchecked Sendable {
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: Residual? = nil) {
         let pixels = g.batch * g.outputHeight * g.outputWidth
         if isPointwise {
-            parallelChunks(pixels, threads: threads, minimumChunk: 24, work: pixels * g.inputChannels * g.outputChannels,
+            let work = pixels * g.inputChannels * g.outputChannels
+            let units = GEMM.panelUnits(weights[0])
+            if threads > 1 && pixels < Self.panelSplitPixels && units >= 2 * threads {
+                parallelChunks(units, threads: threads, work: work, PanelsJob(kernel: self, input: input, output: output, residual: residual, pixels: pixels))
+                return
+            }
+            parallelChunks(pixels, threads: threads, minimumChunk: 24, work: work,
                            PointwiseJob(kernel: self, input: input, output: output, residual: residual))
             return
         }
@@ -68,6 +74,24 @@ final class Conv2DKernel: @unchecked Sendable {
         let residual: Residual?
         func run(_ range: Range<Int>) {
             GEMM.multiply(rows: range, a: input, lda: kernel.g.inputChannels, b: kernel.weights[0], bias: kernel.bias,
+                          c: output, ldc: kernel.g.outputChannels, activation: kernel.activation, residual: residual)
+        }
+    }
+
+    /// Below this many output pixels a 1×1 convolution splits its output channels between
+    /// threads rather than its pixels: a 7×7 map's 49 rows split in two give one thread a
+    /// 1-row remainder that costs a whole 6-row micro-kernel call per panel, while every panel
+    /// runs all 49 rows at full rate.
+    static let panelSplitPixels = 100
+
+    /// Column panels `range` (`GEMM.panelUnits`) of a 1×1 convolution over all its pixels.
+    struct PanelsJob: ParallelJob {
+        let kernel: Conv2DKernel
+        let input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+        let residual: Residual?
+        let pixels: Int
+        func run(_ range: Range<Int>) {
+            GEMM.multiply(rows: 0..<pixels, panels: range, a: input, lda: kernel.g.inputChannels, b: kernel.weights[0], bias: kernel.bias,
                           c: output, ldc: kernel.g.outputChannels, activation: kernel.activation, residual: residual)
         }
     }

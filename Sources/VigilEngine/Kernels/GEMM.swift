@@ -43,34 +43,43 @@ enum GEMM {
     /// Rows per micro-kernel call.
     static let rowsPerKernel = 6
 
-    /// `c[m, 0..<n] = activation(a[m, 0..<k] · B + bias)` for `m` in `rows`.
+    /// `c[m, 0..<n] = activation(a[m, 0..<k] · B + bias)` for `m` in `rows`, over the columns
+    /// of `panels` (see `panelUnits`; nil: all of them).
     ///
     /// - a: row-major `[M, K]` with row stride `lda`.
     /// - b: packed `[K, N]`.
     /// - bias: `[N]` or nil.
     /// - c: row-major `[M, N]` with row stride `ldc`.
     @inline(__always)
-    static func multiply(rows: Range<Int>, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix,
+    static func multiply(rows: Range<Int>, panels: Range<Int>? = nil, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix,
                          bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int, activation: Activation,
                          residual: Residual? = nil) {
+        let units = panels ?? 0..<panelUnits(b)
         // One dispatch per call to a copy with the epilogue compiled in.
         switch activation {
-        case .identity: multiply(rows: rows, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, IdentityEpilogue.self)
-        case .relu: multiply(rows: rows, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, ReluEpilogue.self)
-        case .clip: multiply(rows: rows, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, ClipEpilogue.self)
-        default: multiply(rows: rows, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, GeneralEpilogue.self)
+        case .identity: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, IdentityEpilogue.self)
+        case .relu: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, ReluEpilogue.self)
+        case .clip: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, ClipEpilogue.self)
+        default: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, GeneralEpilogue.self)
         }
     }
 
-    static func multiply<E: KernelEpilogue>(rows: Range<Int>, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix,
+    /// Whether B's last full panel and a 1–8 column remainder go together through the 4×24
+    /// kernel (N = 24, 36, 40, 72, 88, …): as 6×16 plus 6×8 the narrow tile's six accumulators
+    /// and seven loads per six FMAs ran it well below the FMA units' rate.
+    static func hasWidePair(_ b: PackedMatrix) -> Bool { b.n > 16 && (b.n - 1) % 16 < 8 }
+
+    /// B's column panels as units of work that can be split between threads: one per 16-column
+    /// panel, except that a wide pair (`hasWidePair`) is one unit.
+    static func panelUnits(_ b: PackedMatrix) -> Int { hasWidePair(b) ? b.panelCount - 1 : b.panelCount }
+
+    static func multiply<E: KernelEpilogue>(rows: Range<Int>, units: Range<Int>, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix,
                                             bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int, activation: Activation,
                                             residual: Residual?, _ epilogue: E.Type) {
         let (lo, hi) = activation.clipBounds
-        // When N leaves 1–8 columns past a multiple of 16 (N = 24, 36, 40, 72, 88, …), the last
-        // full panel and that remainder go together through the 4×24 kernel: as 6×16 plus 6×8
-        // the narrow tile's six accumulators and seven loads per six FMAs ran it well below the
-        // FMA units' rate.
-        let widePanel = b.n > 16 && (b.n - 1) % 16 < 8 ? b.panelCount - 2 : b.panelCount
+        // Units map to panels one to one, but for the last one when it is the wide pair.
+        let wide = hasWidePair(b) && units.upperBound == panelUnits(b)
+        let narrowEnd = wide ? units.upperBound - 1 : units.upperBound
         func epilogueAt(row: Int, column: Int, columns: Int) -> Epilogue {
             Epilogue(c: c + row * ldc + column, ldc: ldc, columns: columns,
                      residual: residual?.offset(row: row, column: column), activation: activation, lo: lo, hi: hi)
@@ -79,7 +88,7 @@ enum GEMM {
         var row = rows.lowerBound
         while row < rows.upperBound {
             let blockRows = min(2 * rowsPerKernel, rows.upperBound - row)
-            for panel in 0..<widePanel {
+            for panel in units.lowerBound..<max(units.lowerBound, narrowEnd) {
                 let column = panel * 16
                 let columns = min(16, b.n - column)
                 var first = row
@@ -97,7 +106,8 @@ enum GEMM {
                     first += count
                 }
             }
-            if widePanel < b.panelCount {
+            if wide {
+                let widePanel = b.panelCount - 2
                 let column = widePanel * 16
                 var first = row
                 while first < row + blockRows {
