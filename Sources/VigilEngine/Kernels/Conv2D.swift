@@ -54,11 +54,12 @@ final class Conv2DKernel: @unchecked Sendable {
             let work = pixels * g.inputChannels * g.outputChannels
             let units = GEMM.panelUnits(weights[0])
             if threads > 1 && pixels < Self.panelSplitPixels && units >= 2 * threads {
-                parallelChunks(units, threads: threads, work: work, PanelsJob(kernel: self, input: input, output: output, residual: residual, pixels: pixels))
+                parallelChunks(units, threads: threads, work: work,
+                               PointwiseJob(kernel: self, input: input, output: output, residual: residual, panelsOfPixels: pixels))
                 return
             }
             parallelChunks(pixels, threads: threads, minimumChunk: 24, work: work,
-                           PointwiseJob(kernel: self, input: input, output: output, residual: residual))
+                           PointwiseJob(kernel: self, input: input, output: output, residual: residual, panelsOfPixels: nil))
             return
         }
         let tiles = (pixels + tileRows - 1) / tileRows
@@ -67,31 +68,22 @@ final class Conv2DKernel: @unchecked Sendable {
         parallelChunks(chunks, threads: chunks, TilesJob(kernel: self, input: input, output: output, residual: residual, chunks: chunks))
     }
 
-    /// Output pixels `range` of a 1×1 convolution: one GEMM straight from the input.
-    struct PointwiseJob: ParallelJob {
-        let kernel: Conv2DKernel
-        let input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
-        let residual: Residual?
-        func run(_ range: Range<Int>) {
-            GEMM.multiply(rows: range, a: input, lda: kernel.g.inputChannels, b: kernel.weights[0], bias: kernel.bias,
-                          c: output, ldc: kernel.g.outputChannels, activation: kernel.activation, residual: residual)
-        }
-    }
-
     /// Below this many output pixels a 1×1 convolution splits its output channels between
     /// threads rather than its pixels: a 7×7 map's 49 rows split in two give one thread a
     /// 1-row remainder that costs a whole 6-row micro-kernel call per panel, while every panel
     /// runs all 49 rows at full rate.
     static let panelSplitPixels = 100
 
-    /// Column panels `range` (`GEMM.panelUnits`) of a 1×1 convolution over all its pixels.
-    struct PanelsJob: ParallelJob {
+    /// Part of a 1×1 convolution, one GEMM straight from the input: output pixels `range`, or
+    /// with `panelsOfPixels` = P, column panels `range` (`GEMM.panelUnits`) of pixels 0..<P.
+    struct PointwiseJob: ParallelJob {
         let kernel: Conv2DKernel
         let input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
         let residual: Residual?
-        let pixels: Int
+        let panelsOfPixels: Int?
         func run(_ range: Range<Int>) {
-            GEMM.multiply(rows: 0..<pixels, panels: range, a: input, lda: kernel.g.inputChannels, b: kernel.weights[0], bias: kernel.bias,
+            GEMM.multiply(rows: panelsOfPixels.map { 0..<$0 } ?? range, panels: panelsOfPixels == nil ? nil : range,
+                          a: input, lda: kernel.g.inputChannels, b: kernel.weights[0], bias: kernel.bias,
                           c: output, ldc: kernel.g.outputChannels, activation: kernel.activation, residual: residual)
         }
     }
