@@ -71,7 +71,7 @@ func parallelChunks<Job: ParallelJob>(_ count: Int, threads: Int, minimumChunk: 
 /// One job at a time, and the caller never waits for a worker that has not started: `state`
 /// packs a job generation (odd while a job is open) with the number of workers inside it. A
 /// worker joins an open job by incrementing that count with a compare-exchange on the same
-/// generation, claims chunks from a shared counter and leaves. The caller claims chunks too;
+/// generation, claims chunks (its own first, see `runClaimedChunks`) and leaves. The caller claims chunks too;
 /// when none is left it closes the job (generation made even, so no one can join any more)
 /// and waits only for the workers inside to finish their chunk. A worker that was descheduled
 /// or parked therefore costs nothing: the caller does its share. The job, which does not
@@ -98,7 +98,8 @@ final class WorkerPool: @unchecked Sendable {
     /// generation << 16 | workers inside the current job.
     private let state = Atomic<Int>(0)
     private static let one = 1 << 16
-    private let nextChunk = Atomic<Int>(0)
+    /// Chunk i's bit is set once some participant has claimed it.
+    private let claimed = Atomic<UInt64>(0)
     private let parkedWorkers = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
     /// The open job: where the caller keeps it, its type (which knows how to run a chunk of
@@ -117,11 +118,13 @@ final class WorkerPool: @unchecked Sendable {
         condition = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
-        for _ in 0..<workerCount {
+        for index in 0..<workerCount {
             var thread = pthread_t()
-            let context = Unmanaged.passRetained(self).toOpaque()  // the pool lives as long as its threads
+            // The pool lives as long as its threads.
+            let context = Unmanaged.passRetained(WorkerStart(pool: self, chunk: index + 1)).toOpaque()
             let status = pthread_create(&thread, nil, { context in
-                Unmanaged<WorkerPool>.fromOpaque(context!).takeUnretainedValue().workerLoop()
+                let start = Unmanaged<WorkerStart>.fromOpaque(context!).takeUnretainedValue()
+                start.pool.workerLoop(preferredChunk: start.chunk)
             }, context)
             precondition(status == 0, "cannot start a kernel worker thread: error \(status)")
             pthread_detach(thread)
@@ -144,14 +147,14 @@ final class WorkerPool: @unchecked Sendable {
             jobType = Job.self
             jobCount = count
             jobChunks = chunks
-            nextChunk.store(0, ordering: .relaxed)
+            claimed.store(0, ordering: .relaxed)
             state.add(Self.one, ordering: .sequentiallyConsistent)  // open: publishes job and chunks
             if parkedWorkers.load(ordering: .sequentiallyConsistent) > 0 {
                 pthread_mutex_lock(mutex)
                 pthread_cond_broadcast(condition)
                 pthread_mutex_unlock(mutex)
             }
-            runClaimedChunks()
+            runClaimedChunks(preferred: 0)
             // Close, then wait for the workers still inside (each finishing a chunk it claimed).
             var inside = state.add(Self.one, ordering: .sequentiallyConsistent).newValue & (Self.one - 1)
             var spins = 0
@@ -167,19 +170,32 @@ final class WorkerPool: @unchecked Sendable {
         busy.store(false, ordering: .releasing)
     }
 
-    /// Claims and runs chunks until none is left.
+    /// Claims and runs chunks until none is left, starting with chunk `preferred` (the caller
+    /// 0, worker i chunk i + 1). With as many chunks as threads each thread therefore gets
+    /// the same part of every step whenever it joins in time: the rows it wrote in one step
+    /// are the rows it reads in the next, still in its own cache. (A shared counter handed
+    /// chunk 0 to whichever thread came first.) Anything left over, a late thread's chunk
+    /// included, goes to whoever finds it unclaimed. At most 64 chunks (`parallelChunks`
+    /// makes at most one per thread).
     @inline(never)
-    private func runClaimedChunks() {
+    private func runClaimedChunks(preferred: Int) {
         guard let job, let jobType else { return }
         let (chunks, count) = (jobChunks, jobCount)
+        let all: UInt64 = chunks >= 64 ? ~0 : (1 << UInt64(chunks)) - 1
+        @inline(__always) func claim(_ chunk: Int) -> Bool {
+            let bit: UInt64 = 1 << UInt64(chunk)
+            return claimed.bitwiseOr(bit, ordering: .relaxed).oldValue & bit == 0
+        }
+        if preferred < chunks && claim(preferred) { jobType.runChunk(job, chunk: preferred, of: chunks, count: count) }
         while true {
-            let chunk = nextChunk.add(1, ordering: .relaxed).oldValue
-            if chunk >= chunks { return }
-            jobType.runChunk(job, chunk: chunk, of: chunks, count: count)
+            let free = ~claimed.load(ordering: .relaxed) & all
+            if free == 0 { return }
+            let chunk = free.trailingZeroBitCount
+            if claim(chunk) { jobType.runChunk(job, chunk: chunk, of: chunks, count: count) }
         }
     }
 
-    private func workerLoop() -> Never {
+    private func workerLoop(preferredChunk: Int) -> Never {
         var finished = 0  // the last generation this worker took part in or saw closed
         while true {
             var spins = 0
@@ -212,10 +228,17 @@ final class WorkerPool: @unchecked Sendable {
                 current = state.load(ordering: .acquiring)
             }
             finished = current >> 16
-            runClaimedChunks()
+            runClaimedChunks(preferred: preferredChunk)
             state.subtract(1, ordering: .releasing)  // leave
         }
     }
+}
+
+/// What a new worker thread needs: its pool and the chunk it tries first.
+private final class WorkerStart {
+    let pool: WorkerPool
+    let chunk: Int
+    init(pool: WorkerPool, chunk: Int) { self.pool = pool; self.chunk = chunk }
 }
 
 /// Wraps a value the caller guarantees is used without data races (kernels write disjoint ranges).
