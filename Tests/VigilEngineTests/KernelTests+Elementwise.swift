@@ -20,6 +20,17 @@ final class ElementwiseKernelTests: XCTestCase {
         assertKernelsMatchReference(t, rel: op == .div || op == .pow ? 1e-3 : 1e-4, "\(op) \(label)", file: file, line: line)
     }
 
+    /// Softmax over every axis position: eight inner positions at a time plus a remainder,
+    /// an inner size of 1, and logits wide enough (×40) that the maximum must be subtracted.
+    func testSoftmax() {
+        for (shape, axis) in [([1, 4, 16, 21], 2), ([1, 4, 16, 21], 1), ([1, 4, 16, 21], -1), ([2, 3, 10], 0), ([1, 64, 8], 1)] {
+            var t = TestGraph(seed: 21)
+            let wide = t.node(.binary(.mul), [t.input(shape), t.constant(Tensor(shape: [], floats: [40]))])
+            t.output(t.node(.softmax(axis: axis), [wide]))
+            assertKernelsMatchReference(t, rel: 1e-4, "softmax \(shape) axis \(axis)")
+        }
+    }
+
     func testBinaryBroadcasting() {
         for op in [BinaryOperator.add, .sub, .mul, .div, .max, .min] {
             binary(op, "NCHW with [1,C,1,1] constant") { t in (self.convolved(&t, [1, 13, 7, 9]), t.constant([1, 13, 1, 1], in: 0.5...2)) }

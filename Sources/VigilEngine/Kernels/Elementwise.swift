@@ -154,19 +154,51 @@ struct SoftmaxKernel {
 
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         for o in 0..<outer {
-            for i in 0..<inner {
-                let base = o * axis * inner + i
-                var maximum = -Float.infinity
-                for d in 0..<axis { maximum = Swift.max(maximum, input[base + d * inner]) }
-                var sum: Float = 0
-                for d in 0..<axis {
-                    let e = expf(input[base + d * inner] - maximum)
-                    output[base + d * inner] = e
-                    sum += e
-                }
-                let scale = 1 / sum
-                for d in 0..<axis { output[base + d * inner] *= scale }
+            let base = o * axis * inner
+            // Eight neighbouring positions along the contiguous inner axis at a time (YOLO's
+            // distribution head: a softmax over 16 bins for each of 8400 anchors, 2.55 ms
+            // when it ran one position and one scalar exp at a time); the rest one by one.
+            var i = 0
+            while i + 8 <= inner {
+                runEight(input + base + i, output + base + i)
+                i += 8
+            }
+            while i < inner {
+                runOne(input + base + i, output + base + i)
+                i += 1
             }
         }
+    }
+
+    @inline(__always)
+    private func runEight(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        @inline(__always) func load(_ d: Int) -> SIMD8<Float> { UnsafeRawPointer(x + d * inner).loadUnaligned(as: SIMD8<Float>.self) }
+        var maximum = SIMD8<Float>(repeating: -.infinity)
+        for d in 0..<axis { let v = load(d); maximum = maximum.replacing(with: v, where: v .> maximum) }
+        var sum = SIMD8<Float>()
+        for d in 0..<axis {
+            let e = VectorMath.exp(load(d) - maximum)
+            UnsafeMutableRawPointer(y + d * inner).storeBytes(of: e, as: SIMD8<Float>.self)
+            sum += e
+        }
+        let scale = 1 / sum
+        for d in 0..<axis {
+            let p = UnsafeMutableRawPointer(y + d * inner)
+            p.storeBytes(of: p.loadUnaligned(as: SIMD8<Float>.self) * scale, as: SIMD8<Float>.self)
+        }
+    }
+
+    @inline(__always)
+    private func runOne(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        var maximum = -Float.infinity
+        for d in 0..<axis { maximum = Swift.max(maximum, x[d * inner]) }
+        var sum: Float = 0
+        for d in 0..<axis {
+            let e = expf(x[d * inner] - maximum)
+            y[d * inner] = e
+            sum += e
+        }
+        let scale = 1 / sum
+        for d in 0..<axis { y[d * inner] *= scale }
     }
 }
