@@ -5,7 +5,7 @@
 /// added each tap into the output row in memory, spent 4.0 ms in depthwise layers; the register
 /// form 2.2–2.6 ms. It only pays off with constant tap loops (specialised 3×3 and 5×5) and with
 /// several independent accumulators at the edges too. Session 5 made the 3×3 form address its
-/// input through a few row pointers (`InteriorSpan`): one-layer 3×3 models 1.5–2.3× faster.
+/// input through a few row pointers (`InteriorSpan`): one-layer 3×3 models 1.8–2.9× faster.
 final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
     let g: ConvolutionGeometry
     let activation: Activation
