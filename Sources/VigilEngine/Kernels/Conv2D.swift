@@ -166,30 +166,45 @@ final class Conv2DKernel: @unchecked Sendable {
         var ox = firstPixel % g.outputWidth
         var oy = (firstPixel / g.outputWidth) % g.outputHeight
         var n = firstPixel / (g.outputWidth * g.outputHeight)
-        for r in 0..<count {
-            defer {
-                ox += 1
-                if ox == g.outputWidth {
-                    ox = 0
-                    oy += 1
-                    if oy == g.outputHeight { oy = 0; n += 1 }
-                }
+        @inline(__always) func advance(_ pixels: Int) {
+            ox += pixels
+            if ox == g.outputWidth {
+                ox = 0
+                oy += 1
+                if oy == g.outputHeight { oy = 0; n += 1 }
             }
+        }
+        // Output columns whose window lies inside the input horizontally.
+        let firstInterior = (g.padLeft + g.strideW - 1) / g.strideW
+        let lastRoom = g.inputWidth + g.padLeft - kw  // ox · stride may go up to this
+        let interiorColumns = firstInterior..<max(firstInterior, min(g.outputWidth, lastRoom >= 0 ? lastRoom / g.strideW + 1 : 0))
+        let rowLength = kw * cig, rowStep = g.dilationH * g.inputWidth * g.inputChannels
+        var r = 0
+        while r < count {
             var dst = patch + r * patchSize
             let ix0 = ox * g.strideW - g.padLeft
             let iy0 = oy * g.strideH - g.padTop
-            if rowsAreContiguous && ix0 >= 0 && ix0 + kw <= g.inputWidth && iy0 >= 0 && iy0 + (g.kernelHeight - 1) * g.dilationH < g.inputHeight {
-                // The window lies inside the input (most pixels): one copy per kernel row, no
-                // per-row bounds work (which cost more than the copies for a 3-channel stem).
+            if rowsAreContiguous && interiorColumns.contains(ox) && iy0 >= 0 && iy0 + (g.kernelHeight - 1) * g.dilationH < g.inputHeight {
+                // A run of pixels along this output row whose windows lie inside the input
+                // (most pixels): one copy per kernel row, no bounds work (which cost more than
+                // the copies for a 3-channel stem), the source stepped by the stride.
+                let run = min(count - r, interiorColumns.upperBound - ox)
                 var source = input + ((n * g.inputHeight + iy0) * g.inputWidth + ix0) * g.inputChannels + channelOffset
-                let rowStep = g.dilationH * g.inputWidth * g.inputChannels
-                for _ in 0..<g.kernelHeight {
-                    Self.copy(source, to: dst, count: kw * cig)
-                    source += rowStep
-                    dst += kw * cig
+                for _ in 0..<run {
+                    var from = source, to = dst
+                    for _ in 0..<g.kernelHeight {
+                        Self.copy(from, to: to, count: rowLength)
+                        from += rowStep
+                        to += rowLength
+                    }
+                    source += g.strideW * g.inputChannels
+                    dst += patchSize
                 }
+                r += run
+                advance(run)
                 continue
             }
+            defer { r += 1; advance(1) }
             for ky in 0..<g.kernelHeight {
                 let iy = iy0 + ky * g.dilationH
                 if iy < 0 || iy >= g.inputHeight {
