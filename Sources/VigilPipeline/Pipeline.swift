@@ -70,8 +70,8 @@ public struct Pipeline<Output: Sendable> {
     private let clock: any PipelineClock
     private let control: RunControl
     private var workers: [Worker]
-    /// The last step, waiting for the queue its output goes to.
-    private let pending: (BoundedQueue<Timed<Output>>) -> Worker
+    /// The last step's threads (one, or one per replica), waiting for the queue their output goes to.
+    private let pending: (BoundedQueue<Timed<Output>>) -> [Worker]
     /// Set by callers to end a live run early.
     public let stopHandle: StopHandle
 
@@ -86,7 +86,7 @@ public struct Pipeline<Output: Sendable> {
         self.stopHandle = stopHandle
         workers = []
         pending = { output in
-            (name, {
+            [(name, { @Sendable in
                 var sequence = 0
                 defer { output.close() }
                 while !control.isCancelled && !stopHandle.isStopRequested {
@@ -104,12 +104,12 @@ public struct Pipeline<Output: Sendable> {
                     control.countProduced()
                     guard output.push(Timed(value: item, timing: timing)) else { return }
                 }
-            })
+            })]
         }
     }
 
     private init(clock: any PipelineClock, control: RunControl, stopHandle: StopHandle, workers: [Worker],
-                 pending: @escaping (BoundedQueue<Timed<Output>>) -> Worker) {
+                 pending: @escaping (BoundedQueue<Timed<Output>>) -> [Worker]) {
         self.clock = clock; self.control = control; self.stopHandle = stopHandle
         self.workers = workers; self.pending = pending
     }
@@ -121,21 +121,14 @@ public struct Pipeline<Output: Sendable> {
         control.register(queue: input, feeding: name)
         let box = StageBox(stage)
         let clock = self.clock, control = self.control
-        return Pipeline<S.Output>(clock: clock, control: control, stopHandle: stopHandle, workers: workers + [pending(input)]) { output in
-            (name, {
+        return Pipeline<S.Output>(clock: clock, control: control, stopHandle: stopHandle, workers: workers + pending(input)) { output in
+            [(name, { @Sendable in
                 defer { output.close() }
                 while let item = input.pop() {
-                    let start = clock.now()
-                    let result: S.Output
-                    do { result = try box.stage.process(item.value) } catch {
-                        control.fail(.stageFailed(stage: name, sequence: item.timing.sequence, underlying: error))
-                        return
-                    }
-                    var timing = item.timing
-                    timing.spans.append(StageSpan(stage: name, start: start, end: clock.now()))
-                    guard output.push(Timed(value: result, timing: timing)) else { return }
+                    guard let result = Self.process(item, by: box, name: name, clock: clock, control: control),
+                          output.push(result) else { return }
                 }
-            })
+            })]
         }
     }
 
@@ -151,36 +144,36 @@ public struct Pipeline<Output: Sendable> {
         control.register(queue: input, feeding: name)
         let boxes = replicas.map { StageBox($0) }
         let clock = self.clock, control = self.control
-        return Pipeline<S.Output>(clock: clock, control: control, stopHandle: stopHandle, workers: workers + [pending(input)]) { output in
+        return Pipeline<S.Output>(clock: clock, control: control, stopHandle: stopHandle, workers: workers + pending(input)) { output in
             let gate = OrderGate(members: boxes.count)
-            // Only the first worker is returned to `run`; it starts the others, so that the
-            // step still counts as one worker there (and one thread per replica here).
-            return (name, {
-                let group = DispatchGroup()
-                for (index, box) in boxes.enumerated() {
-                    group.enter()
-                    let thread = Thread {
-                        defer { group.leave(); if gate.memberExited() { output.close() } }
-                        while let taken = gate.take(from: input) {
-                            let (item, ticket) = taken
-                            let start = clock.now()
-                            let result: S.Output
-                            do { result = try box.stage.process(item.value) } catch {
-                                gate.abandon()
-                                control.fail(.stageFailed(stage: name, sequence: item.timing.sequence, underlying: error))
-                                return
-                            }
-                            var timing = item.timing
-                            timing.spans.append(StageSpan(stage: name, start: start, end: clock.now()))
-                            guard gate.leave(ticket: ticket, emit: { output.push(Timed(value: result, timing: timing)) }) else { return }
+            return boxes.map { box in
+                (name, { @Sendable in
+                    defer { if gate.memberExited() { output.close() } }
+                    while let (item, ticket) = gate.take(from: input) {
+                        guard let result = Self.process(item, by: box, name: name, clock: clock, control: control) else {
+                            gate.abandon()
+                            return
                         }
+                        guard gate.leave(ticket: ticket, emit: { output.push(result) }) else { return }
                     }
-                    thread.name = "vigil.\(name).\(index)"
-                    thread.start()
-                }
-                group.wait()
-            })
+                })
+            }
         }
+    }
+
+    /// Runs `box`'s stage on `item` and appends the stage's span to its timing; nil, after
+    /// failing the run with the error, when the stage throws.
+    private static func process<S: Stage>(_ item: Timed<Output>, by box: StageBox<S>, name: String, clock: any PipelineClock,
+                                          control: RunControl) -> Timed<S.Output>? where S.Input == Output {
+        let start = clock.now()
+        let result: S.Output
+        do { result = try box.stage.process(item.value) } catch {
+            control.fail(.stageFailed(stage: name, sequence: item.timing.sequence, underlying: error))
+            return nil
+        }
+        var timing = item.timing
+        timing.spans.append(StageSpan(stage: name, start: start, end: clock.now()))
+        return Timed(value: result, timing: timing)
     }
 
     /// Runs every step on its own thread and feeds `sink` on the calling thread until the
@@ -194,7 +187,7 @@ public struct Pipeline<Output: Sendable> {
         control.register(queue: input, feeding: name)
         let group = DispatchGroup()
         let begin = clock.now()
-        for worker in workers + [pending(input)] {
+        for worker in workers + pending(input) {
             group.enter()
             let thread = Thread {
                 worker.body()

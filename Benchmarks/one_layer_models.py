@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""One-layer ONNX models for timing single convolution shapes with `vigil bench --steps`.
+
+    python3 Benchmarks/one_layer_models.py DIR
+    .build/release/vigil bench DIR/dw24.onnx --threads 1 --runs 2000 --steps --json
+
+Each model is one Conv (plus a ReLU for the dense ones) on an NCHW input with random weights,
+the layer shapes that BENCHMARKS.md quotes: the 3-channel stem of the short-range face
+detector, 1×1 convolutions with various channel counts, 3×3 depthwise layers, and two with
+at most 8 output channels. Vigil plans them channels-last, so a whole run also includes
+the NCHW↔NHWC transposes: compare the convolution step's time (`--steps`), not the total.
+Needs the `onnx` package (pinned in scripts/requirements-reference.txt).
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+# name: (height, width, input channels, output channels, kernel, stride, groups, relu)
+MODELS = {
+    "stem": (128, 128, 3, 24, 5, 2, 1, True),
+    "pw24": (64, 64, 24, 24, 1, 1, 1, True),
+    "pw28": (64, 64, 24, 28, 1, 1, 1, True),
+    "pw40": (32, 32, 64, 40, 1, 1, 1, True),
+    "pw88": (16, 16, 80, 88, 1, 1, 1, True),
+    "pw96": (8, 8, 96, 96, 1, 1, 1, True),
+    "n8": (96, 96, 32, 8, 1, 1, 1, True),
+    "n6": (16, 16, 88, 6, 1, 1, 1, True),
+    "dw12": (12, 12, 192, 192, 3, 1, 192, False),
+    "dw24": (24, 24, 128, 128, 3, 1, 128, False),
+    "dw48": (48, 48, 64, 64, 3, 1, 64, False),
+    "dw96": (96, 96, 32, 32, 3, 1, 32, False),
+    "dw112s2": (112, 112, 64, 64, 3, 2, 64, False),
+}
+
+
+def conv_model(h, w, cin, cout, k, stride, groups, relu):
+    rng = np.random.default_rng(0)
+    weights = numpy_helper.from_array((rng.standard_normal((cout, cin // groups, k, k)) * 0.1).astype(np.float32), "W")
+    bias = numpy_helper.from_array(rng.standard_normal((cout,)).astype(np.float32), "B")
+    pad = (k - 1) // 2
+    nodes = [helper.make_node("Conv", ["x", "W", "B"], ["c" if relu else "y"], kernel_shape=[k, k],
+                              strides=[stride, stride], pads=[pad] * 4, group=groups)]
+    if relu:
+        nodes.append(helper.make_node("Relu", ["c"], ["y"]))
+    oh, ow = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
+    graph = helper.make_graph(nodes, "one_layer",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, cin, h, w])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, cout, oh, ow])], [weights, bias])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    directory = sys.argv[1]
+    os.makedirs(directory, exist_ok=True)
+    for name, shape in MODELS.items():
+        path = os.path.join(directory, f"{name}.onnx")
+        onnx.save(conv_model(*shape), path)
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
