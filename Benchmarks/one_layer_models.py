@@ -4,7 +4,7 @@
     python3 Benchmarks/one_layer_models.py DIR
     .build/release/vigil bench DIR/dw24.onnx --threads 1 --runs 2000 --steps --json
 
-Each model is one Conv (plus a ReLU for the dense ones) on an NCHW input with random weights,
+Each model is one Conv (plus a ReLU or SiLU for the dense ones) on an NCHW input with random weights,
 the layer shapes that BENCHMARKS.md quotes: the 3-channel stem of the short-range face
 detector, 1×1 convolutions with various channel counts, 3×3 depthwise layers, and two with
 at most 8 output channels. Vigil plans them channels-last, so a whole run also includes
@@ -18,33 +18,43 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-# name: (height, width, input channels, output channels, kernel, stride, groups, relu)
+# name: (height, width, input channels, output channels, kernel, stride, groups, activation)
 MODELS = {
-    "stem": (128, 128, 3, 24, 5, 2, 1, True),
-    "pw24": (64, 64, 24, 24, 1, 1, 1, True),
-    "pw28": (64, 64, 24, 28, 1, 1, 1, True),
-    "pw40": (32, 32, 64, 40, 1, 1, 1, True),
-    "pw88": (16, 16, 80, 88, 1, 1, 1, True),
-    "pw96": (8, 8, 96, 96, 1, 1, 1, True),
-    "n8": (96, 96, 32, 8, 1, 1, 1, True),
-    "n6": (16, 16, 88, 6, 1, 1, 1, True),
-    "dw12": (12, 12, 192, 192, 3, 1, 192, False),
-    "dw24": (24, 24, 128, 128, 3, 1, 128, False),
-    "dw48": (48, 48, 64, 64, 3, 1, 64, False),
-    "dw96": (96, 96, 32, 32, 3, 1, 32, False),
-    "dw112s2": (112, 112, 64, 64, 3, 2, 64, False),
+    "stem": (128, 128, 3, 24, 5, 2, 1, "Relu"),
+    "pw24": (64, 64, 24, 24, 1, 1, 1, "Relu"),
+    "pw28": (64, 64, 24, 28, 1, 1, 1, "Relu"),
+    "pw40": (32, 32, 64, 40, 1, 1, 1, "Relu"),
+    "pw88": (16, 16, 80, 88, 1, 1, 1, "Relu"),
+    "pw96": (8, 8, 96, 96, 1, 1, 1, "Relu"),
+    "n8": (96, 96, 32, 8, 1, 1, 1, "Relu"),
+    "n6": (16, 16, 88, 6, 1, 1, 1, "Relu"),
+    "dw12": (12, 12, 192, 192, 3, 1, 192, None),
+    "dw24": (24, 24, 128, 128, 3, 1, 128, None),
+    "dw48": (48, 48, 64, 64, 3, 1, 64, None),
+    "dw96": (96, 96, 32, 32, 3, 1, 32, None),
+    "dw112s2": (112, 112, 64, 64, 3, 2, 64, None),
+    # YOLOv8n's large early layers (SiLU, written as Sigmoid·x the way Ultralytics exports it).
+    "y1x1_160": (160, 160, 32, 32, 1, 1, 1, "SiLU"),
+    "y1x1_160_relu": (160, 160, 32, 32, 1, 1, 1, "Relu"),
+    "y1x1_160_none": (160, 160, 32, 32, 1, 1, 1, None),
+    "y3x3_160": (160, 160, 16, 16, 3, 1, 1, "SiLU"),
+    "y3x3_320s2": (320, 320, 16, 32, 3, 2, 1, "SiLU"),
+    "y1x1_80": (80, 80, 192, 64, 1, 1, 1, "SiLU"),
 }
 
 
-def conv_model(h, w, cin, cout, k, stride, groups, relu):
+def conv_model(h, w, cin, cout, k, stride, groups, activation):
     rng = np.random.default_rng(0)
     weights = numpy_helper.from_array((rng.standard_normal((cout, cin // groups, k, k)) * 0.1).astype(np.float32), "W")
     bias = numpy_helper.from_array(rng.standard_normal((cout,)).astype(np.float32), "B")
     pad = (k - 1) // 2
-    nodes = [helper.make_node("Conv", ["x", "W", "B"], ["c" if relu else "y"], kernel_shape=[k, k],
+    nodes = [helper.make_node("Conv", ["x", "W", "B"], ["c" if activation else "y"], kernel_shape=[k, k],
                               strides=[stride, stride], pads=[pad] * 4, group=groups)]
-    if relu:
-        nodes.append(helper.make_node("Relu", ["c"], ["y"]))
+    if activation == "SiLU":
+        nodes.append(helper.make_node("Sigmoid", ["c"], ["s"]))
+        nodes.append(helper.make_node("Mul", ["c", "s"], ["y"]))
+    elif activation:
+        nodes.append(helper.make_node(activation, ["c"], ["y"]))
     oh, ow = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
     graph = helper.make_graph(nodes, "one_layer",
                               [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, cin, h, w])],

@@ -90,6 +90,16 @@ enum ClipEpilogue: KernelEpilogue {
     }
 }
 
+/// SiLU (x·sigmoid x), YOLO's activation on every convolution: through `General` the
+/// switch per vector and the reloaded constants made it cost more than the 1×1 convolution
+/// it followed (32→32 channels at 160×160: 0.52 ms without it, 1.09 ms with it).
+enum SiluEpilogue: KernelEpilogue {
+    @inline(__always)
+    static func apply(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ activation: Activation) -> SIMD8<Float> {
+        v * VectorMath.sigmoid(v)
+    }
+}
+
 enum GeneralEpilogue: KernelEpilogue {
     @inline(__always)
     static func apply(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ activation: Activation) -> SIMD8<Float> {

@@ -60,6 +60,7 @@ enum GEMM {
         case .identity: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, IdentityEpilogue.self)
         case .relu: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, ReluEpilogue.self)
         case .clip: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, ClipEpilogue.self)
+        case .silu: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, SiluEpilogue.self)
         default: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, GeneralEpilogue.self)
         }
     }

@@ -8,18 +8,20 @@ enum VectorMath {
         // Adding 1.5·2^23 rounds to an integer held in the low mantissa bits: n without a
         // float-to-int conversion, which LLVM would otherwise scalarise.
         let magic = SIMD8<Float>(repeating: 12_582_912)
-        let shifted = clamped * 1.442_695_04 + magic
+        let shifted = magic.addingProduct(clamped, SIMD8(repeating: 1.442_695_04))
         let n = shifted - magic
-        // Cody-Waite split of ln2 keeps r exact enough.
-        var r = clamped - n * 0.693_145_75
-        r = r - n * 1.428_606_8e-6
-        var p = SIMD8<Float>(repeating: 1.0 / 720)
-        p = p * r + 1.0 / 120
-        p = p * r + 1.0 / 24
-        p = p * r + 1.0 / 6
-        p = p * r + 0.5
-        p = p * r + 1
-        p = p * r + 1
+        // Cody-Waite split of ln2 keeps r exact enough. Every step is an explicit fused
+        // multiply-add: Swift does not contract `a * b + c`, and as separate multiplies and
+        // adds the polynomial's dependent chain made a SiLU epilogue cost more than the
+        // 1×1 convolution it followed.
+        var r = clamped.addingProduct(n, SIMD8(repeating: -0.693_145_75))
+        r = r.addingProduct(n, SIMD8(repeating: -1.428_606_8e-6))
+        var p = SIMD8<Float>(repeating: 1.0 / 120).addingProduct(r, SIMD8(repeating: 1.0 / 720))
+        p = SIMD8<Float>(repeating: 1.0 / 24).addingProduct(p, r)
+        p = SIMD8<Float>(repeating: 1.0 / 6).addingProduct(p, r)
+        p = SIMD8<Float>(repeating: 0.5).addingProduct(p, r)
+        p = SIMD8<Float>(repeating: 1).addingProduct(p, r)
+        p = SIMD8<Float>(repeating: 1).addingProduct(p, r)
         let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
         let scale = unsafeBitCast((integer &+ 127) &<< 23, to: SIMD8<Float>.self)
         return p * scale
