@@ -265,20 +265,46 @@ final class ElementwiseKernelTests: XCTestCase {
         assertKernelsMatchReference(t)
     }
 
+    /// Random permutations, copied with the strides as given and as `StridedCopyStep` passes
+    /// them (`simplified`: size-1 axes dropped, contiguous ones merged), which sends layout
+    /// changes through the tiled path; sizes up to 19 leave partial 8×8 tiles.
     func testTransposeKernelDirect() {
         var rng = SeededGenerator(seed: 33)
-        for _ in 0..<50 {
+        for _ in 0..<100 {
             let rank = Int.random(in: 1...5, using: &rng)
-            let shape = (0..<rank).map { _ in Int.random(in: 1...6, using: &rng) }
+            let shape = (0..<rank).map { _ in Int.random(in: 1...(rank <= 3 ? 19 : 6), using: &rng) }
             let perm = Array(0..<rank).shuffled(using: &rng)
             let x = Tensor.random(shape, using: &rng)
             let expected = ReferenceDataMovement.transpose(x, perm: perm)
+            let strides = shape.stridesRowMajor
+            let given = (outShape: perm.map { shape[$0] }, sourceStrides: perm.map { strides[$0] })
+            for (outShape, sourceStrides) in [given, DataMovement.simplified(outShape: given.outShape, sourceStrides: given.sourceStrides)] {
+                var out = [Float](repeating: .nan, count: x.count)
+                x.floats.withUnsafeBufferPointer { xp in
+                    out.withUnsafeMutableBufferPointer {
+                        DataMovement.stridedCopy(xp.baseAddress!, outShape: outShape, sourceStrides: sourceStrides, output: $0.baseAddress!)
+                    }
+                }
+                XCTAssertEqual(out, expected.floats, "transpose \(shape) by \(perm) as \(outShape), \(sourceStrides)")
+            }
+        }
+    }
+
+    /// The layout changes around every ONNX model: NCHW → NHWC at the input (three channels)
+    /// and back at the outputs, with sizes that are not multiples of the tile.
+    func testLayoutChangesAsTiledTransposes() {
+        var rng = SeededGenerator(seed: 34)
+        for (shape, perm) in [([1, 3, 37, 29], [0, 2, 3, 1]), ([1, 29, 13, 64], [0, 3, 1, 2]), ([2, 5, 9, 17], [0, 2, 3, 1]),
+                              ([1, 80, 1, 8400], [0, 3, 1, 2])] {
+            let x = Tensor.random(shape, using: &rng)
+            let expected = ReferenceDataMovement.transpose(x, perm: perm)
+            let strides = shape.stridesRowMajor
+            let (outShape, sourceStrides) = DataMovement.simplified(outShape: perm.map { shape[$0] }, sourceStrides: perm.map { strides[$0] })
+            XCTAssertEqual(outShape.count, shape[0] == 1 ? 2 : 3, "\(shape) by \(perm) is a batch of 2-D transposes")
             var out = [Float](repeating: .nan, count: x.count)
             x.floats.withUnsafeBufferPointer { xp in
-                let strides = shape.stridesRowMajor
                 out.withUnsafeMutableBufferPointer {
-                    DataMovement.stridedCopy(xp.baseAddress!, outShape: perm.map { shape[$0] }, sourceStrides: perm.map { strides[$0] },
-                                             output: $0.baseAddress!)
+                    DataMovement.stridedCopy(xp.baseAddress!, outShape: outShape, sourceStrides: sourceStrides, output: $0.baseAddress!)
                 }
             }
             XCTAssertEqual(out, expected.floats, "transpose \(shape) by \(perm)")

@@ -191,7 +191,8 @@ final class StridedCopyStep: ExecutionStep {
     let outShape: [Int], sourceStrides: [Int]
     var flops: Int { 0 }
     init(name: String, kind: String, input: Int, output: Int, outShape: [Int], sourceStrides: [Int]) {
-        (self.name, self.kind, self.input, self.output, self.outShape, self.sourceStrides) = (name, kind, input, output, outShape, sourceStrides)
+        (self.name, self.kind, self.input, self.output) = (name, kind, input, output)
+        (self.outShape, self.sourceStrides) = DataMovement.simplified(outShape: outShape, sourceStrides: sourceStrides)
     }
 
     /// Input physical `shape` permuted by `perm` (output axis i is input axis perm[i]).
