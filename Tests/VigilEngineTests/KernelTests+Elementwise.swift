@@ -286,6 +286,52 @@ final class ElementwiseKernelTests: XCTestCase {
                     }
                 }
                 XCTAssertEqual(out, expected.floats, "transpose \(shape) by \(perm) as \(outShape), \(sourceStrides)")
+                // In parts, as threads run it: three uneven ranges of items.
+                let items = DataMovement.stridedCopyItems(outShape: outShape, sourceStrides: sourceStrides)
+                let cuts = [0, items / 3, items / 3 + (items - items / 3) / 2, items]
+                var parts = [Float](repeating: .nan, count: x.count)
+                x.floats.withUnsafeBufferPointer { xp in
+                    parts.withUnsafeMutableBufferPointer { op in
+                        for i in [2, 0, 1] {
+                            DataMovement.stridedCopy(xp.baseAddress!, outShape: outShape, sourceStrides: sourceStrides,
+                                                     output: op.baseAddress!, items: cuts[i]..<cuts[i + 1])
+                        }
+                    }
+                }
+                XCTAssertEqual(parts, expected.floats, "transpose \(shape) by \(perm) in parts \(cuts)")
+            }
+        }
+    }
+
+    /// Concat and Split over ranges of outer indices, as threads run them, against the reference.
+    func testConcatAndSplitByOuterRanges() throws {
+        var rng = SeededGenerator(seed: 35)
+        for (outer, sizes, inner) in [(37, [16, 16, 32], 1), (5, [3, 1, 7], 4), (9, [13, 5], 1), (1, [2, 3], 11)] {
+            let parts = sizes.map { Tensor.random([outer, $0, inner], using: &rng) }
+            let expected = try ReferenceDataMovement.concat(parts, axis: 1)
+            let cuts = [0, outer / 3, outer / 3 + (outer - outer / 3) / 2, outer]
+            let buffers = parts.map { part in
+                let p = UnsafeMutablePointer<Float>.allocate(capacity: part.count)
+                p.initialize(from: part.floats, count: part.count)
+                return p
+            }
+            let joined = UnsafeMutablePointer<Float>.allocate(capacity: expected.count)
+            joined.initialize(repeating: .nan, count: expected.count)
+            defer { buffers.forEach { $0.deallocate() }; joined.deallocate() }
+
+            let inputs = zip(buffers, sizes).map { (UnsafePointer($0), $1) }
+            inputs.withUnsafeBufferPointer { inputs in
+                for i in [1, 2, 0] { DataMovement.concat(inputs, outerRange: cuts[i]..<cuts[i + 1], inner: inner, output: joined) }
+            }
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: joined, count: expected.count)), expected.floats, "concat \(sizes) × \(outer) × \(inner)")
+
+            for (p, part) in zip(buffers, parts) { p.update(repeating: .nan, count: part.count) }
+            let outputs = zip(buffers, sizes).map { ($0, $1) }
+            outputs.withUnsafeBufferPointer { outputs in
+                for i in [2, 0, 1] { DataMovement.split(joined, outerRange: cuts[i]..<cuts[i + 1], inner: inner, outputs: outputs) }
+            }
+            for (p, part) in zip(buffers, parts) {
+                XCTAssertEqual(Array(UnsafeBufferPointer(start: p, count: part.count)), part.floats, "split \(sizes) × \(outer) × \(inner)")
             }
         }
     }
@@ -333,3 +379,4 @@ final class ElementwiseKernelTests: XCTestCase {
         assertKernelsMatchReference(t)
     }
 }
+

@@ -193,7 +193,7 @@ final class Conv2DKernel: @unchecked Sendable {
                 for _ in 0..<run {
                     var from = source, to = dst
                     for _ in 0..<g.kernelHeight {
-                        Self.copy(from, to: to, count: rowLength)
+                        DataMovement.copy(from, to: to, count: rowLength)
                         from += rowStep
                         to += rowLength
                     }
@@ -208,7 +208,7 @@ final class Conv2DKernel: @unchecked Sendable {
             for ky in 0..<g.kernelHeight {
                 let iy = iy0 + ky * g.dilationH
                 if iy < 0 || iy >= g.inputHeight {
-                    Self.fill(dst, count: kw * cig)
+                    DataMovement.fill(dst, count: kw * cig)
                     dst += kw * cig
                     continue
                 }
@@ -216,55 +216,22 @@ final class Conv2DKernel: @unchecked Sendable {
                 if rowsAreContiguous {
                     // Taps kx in [first, last) are inside the image.
                     let first = min(max(0, -ix0), kw), last = max(first, min(kw, g.inputWidth - ix0))
-                    Self.fill(dst, count: first * cig)
-                    Self.copy(rowBase + (ix0 + first) * cig, to: dst + first * cig, count: (last - first) * cig)
-                    Self.fill(dst + last * cig, count: (kw - last) * cig)
+                    DataMovement.fill(dst, count: first * cig)
+                    DataMovement.copy(rowBase + (ix0 + first) * cig, to: dst + first * cig, count: (last - first) * cig)
+                    DataMovement.fill(dst + last * cig, count: (kw - last) * cig)
                     dst += kw * cig
                 } else {
                     for kx in 0..<kw {
                         let ix = ix0 + kx * g.dilationW
                         if ix < 0 || ix >= g.inputWidth {
-                            Self.fill(dst, count: cig)
+                            DataMovement.fill(dst, count: cig)
                         } else {
-                            Self.copy(rowBase + ix * g.inputChannels, to: dst, count: cig)
+                            DataMovement.copy(rowBase + ix * g.inputChannels, to: dst, count: cig)
                         }
                         dst += cig
                     }
                 }
             }
         }
-    }
-
-    /// Small copies inline (8 floats at a time), instead of a memmove call per patch segment.
-    /// A remainder is one more 8-wide copy ending at the last float (overlapping the previous
-    /// one) when there are at least 8: a 3-channel stem's 15-float kernel rows are two copies,
-    /// not one and seven single floats.
-    @inline(__always)
-    static func copy(_ source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, count: Int) {
-        @inline(__always) func copy8(_ i: Int) {
-            UnsafeMutableRawPointer(destination + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self),
-                                                                as: SIMD8<Float>.self)
-        }
-        guard count >= 8 else {
-            for i in 0..<count { destination[i] = source[i] }
-            return
-        }
-        var i = 0
-        while i + 8 <= count { copy8(i); i += 8 }
-        if i < count { copy8(count - 8) }
-    }
-
-    @inline(__always)
-    static func fill(_ destination: UnsafeMutablePointer<Float>, count: Int) {
-        guard count >= 8 else {
-            for i in 0..<count { destination[i] = 0 }
-            return
-        }
-        var i = 0
-        while i + 8 <= count {
-            UnsafeMutableRawPointer(destination + i).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self)
-            i += 8
-        }
-        if i < count { UnsafeMutableRawPointer(destination + count - 8).storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self) }
     }
 }

@@ -40,7 +40,7 @@ struct DepthToSpaceKernel: RowPartitionedKernel, Sendable {
                             let first = by * b + bx
                             for ch in 0..<oc { out[ch] = pixel[ch * b * b + first] }
                         } else {
-                            Conv2DKernel.copy(pixel + (by * b + bx) * oc, to: out, count: oc)
+                            DataMovement.copy(pixel + (by * b + bx) * oc, to: out, count: oc)
                         }
                     }
                 }

@@ -154,31 +154,46 @@ final class ActivationStep: ExecutionStep {
     }
 }
 
+/// Copies `count` floats, split between threads when large.
 final class CopyStep: ExecutionStep {
-    let name: String, input: Operand, output: Int, count: Int
+    let name: String, input: Operand, output: Int, count: Int, threads: Int
     var kind: String { "Copy" }
     var flops: Int { 0 }
-    init(name: String, input: Operand, output: Int, count: Int) { (self.name, self.input, self.output, self.count) = (name, input, output, count) }
-    func run(_ base: UnsafeMutablePointer<Float>) { (base + output).update(from: input.pointer(base), count: count) }
+    init(name: String, input: Operand, output: Int, count: Int, threads: Int) {
+        (self.name, self.input, self.output, self.count, self.threads) = (name, input, output, count, threads)
+    }
+    func run(_ base: UnsafeMutablePointer<Float>) {
+        parallelChunks(count, threads: threads, minimumChunk: 4096, work: count, Job(source: input.pointer(base), destination: base + output))
+    }
+
+    struct Job: ParallelJob {
+        let source: UnsafeMutablePointer<Float>, destination: UnsafeMutablePointer<Float>
+        func run(_ range: Range<Int>) { (destination + range.lowerBound).update(from: source + range.lowerBound, count: range.count) }
+    }
 }
 
+/// Concat along a physical axis, split between threads by outer index (in channels-last maps,
+/// by pixel, as the convolutions before it were).
 final class ConcatStep: ExecutionStep {
-    let name: String, inputs: [(Operand, Int)], outer: Int, inner: Int, output: Int
+    let name: String, inputs: [(Operand, Int)], outer: Int, inner: Int, output: Int, threads: Int
     var kind: String { "Concat" }
     var flops: Int { 0 }
-    init(name: String, inputs: [(Operand, Int)], outer: Int, inner: Int, output: Int) {
-        (self.name, self.inputs, self.outer, self.inner, self.output) = (name, inputs, outer, inner, output)
+    init(name: String, inputs: [(Operand, Int)], outer: Int, inner: Int, output: Int, threads: Int) {
+        (self.name, self.inputs, self.outer, self.inner, self.output, self.threads) = (name, inputs, outer, inner, output, threads)
     }
     func run(_ base: UnsafeMutablePointer<Float>) {
         let total = inputs.reduce(0) { $0 + $1.1 } * inner
-        for o in 0..<outer {
-            var dst = base + output + o * total
-            for (operand, axisSize) in inputs {
-                let block = axisSize * inner
-                dst.update(from: operand.pointer(base) + o * block, count: block)
-                dst += block
-            }
+        withUnsafeTemporaryAllocation(of: (UnsafePointer<Float>, Int).self, capacity: inputs.count) { parts in
+            for (i, (operand, axisSize)) in inputs.enumerated() { parts[i] = (UnsafePointer(operand.pointer(base)), axisSize) }
+            parallelChunks(outer, threads: threads, work: outer * total, Job(parts: UnsafeBufferPointer(parts), inner: inner, output: base + output))
         }
+    }
+
+    struct Job: ParallelJob {
+        let parts: UnsafeBufferPointer<(UnsafePointer<Float>, Int)>
+        let inner: Int
+        let output: UnsafeMutablePointer<Float>
+        func run(_ range: Range<Int>) { DataMovement.concat(parts, outerRange: range, inner: inner, output: output) }
     }
 }
 
@@ -189,20 +204,32 @@ final class ConcatStep: ExecutionStep {
 final class StridedCopyStep: ExecutionStep {
     let name: String, kind: String, input: Int, output: Int
     let outShape: [Int], sourceStrides: [Int]
+    let threads: Int, items: Int, count: Int
     var flops: Int { 0 }
-    init(name: String, kind: String, input: Int, output: Int, outShape: [Int], sourceStrides: [Int]) {
-        (self.name, self.kind, self.input, self.output) = (name, kind, input, output)
+    init(name: String, kind: String, input: Int, output: Int, outShape: [Int], sourceStrides: [Int], threads: Int) {
+        (self.name, self.kind, self.input, self.output, self.threads) = (name, kind, input, output, threads)
         (self.outShape, self.sourceStrides) = DataMovement.simplified(outShape: outShape, sourceStrides: sourceStrides)
+        items = DataMovement.stridedCopyItems(outShape: self.outShape, sourceStrides: self.sourceStrides)
+        count = outShape.reduce(1, *)
     }
 
     /// Input physical `shape` permuted by `perm` (output axis i is input axis perm[i]).
-    convenience init(transposing shape: [Int], perm: [Int], name: String, input: Int, output: Int) {
+    convenience init(transposing shape: [Int], perm: [Int], name: String, input: Int, output: Int, threads: Int) {
         let strides = shape.stridesRowMajor
-        self.init(name: name, kind: "Transpose", input: input, output: output, outShape: perm.map { shape[$0] }, sourceStrides: perm.map { strides[$0] })
+        self.init(name: name, kind: "Transpose", input: input, output: output, outShape: perm.map { shape[$0] },
+                  sourceStrides: perm.map { strides[$0] }, threads: threads)
     }
 
     func run(_ base: UnsafeMutablePointer<Float>) {
-        DataMovement.stridedCopy(base + input, outShape: outShape, sourceStrides: sourceStrides, output: base + output)
+        parallelChunks(items, threads: threads, work: count, Job(step: self, base: base))
+    }
+
+    struct Job: ParallelJob {
+        let step: StridedCopyStep
+        let base: UnsafeMutablePointer<Float>
+        func run(_ range: Range<Int>) {
+            DataMovement.stridedCopy(base + step.input, outShape: step.outShape, sourceStrides: step.sourceStrides, output: base + step.output, items: range)
+        }
     }
 }
 
@@ -248,23 +275,27 @@ final class ReferenceStep: ExecutionStep {
     }
 }
 
+/// Split along a physical axis, split between threads by outer index as `ConcatStep`.
 final class SplitStep: ExecutionStep {
-    let name: String, input: Int, outputs: [(offset: Int, axisSize: Int)], outer: Int, inner: Int
+    let name: String, input: Int, outputs: [(offset: Int, axisSize: Int)], outer: Int, inner: Int, threads: Int
     var kind: String { "Split" }
     var flops: Int { 0 }
-    init(name: String, input: Int, outputs: [(offset: Int, axisSize: Int)], outer: Int, inner: Int) {
-        (self.name, self.input, self.outputs, self.outer, self.inner) = (name, input, outputs, outer, inner)
+    init(name: String, input: Int, outputs: [(offset: Int, axisSize: Int)], outer: Int, inner: Int, threads: Int) {
+        (self.name, self.input, self.outputs, self.outer, self.inner, self.threads) = (name, input, outputs, outer, inner, threads)
     }
     func run(_ base: UnsafeMutablePointer<Float>) {
         let total = outputs.reduce(0) { $0 + $1.axisSize } * inner
-        for o in 0..<outer {
-            var source = base + input + o * total
-            for output in outputs {
-                let block = output.axisSize * inner
-                (base + output.offset + o * block).update(from: source, count: block)
-                source += block
-            }
+        withUnsafeTemporaryAllocation(of: (UnsafeMutablePointer<Float>, Int).self, capacity: outputs.count) { parts in
+            for (i, output) in outputs.enumerated() { parts[i] = (base + output.offset, output.axisSize) }
+            parallelChunks(outer, threads: threads, work: outer * total, Job(input: base + input, inner: inner, parts: UnsafeBufferPointer(parts)))
         }
+    }
+
+    struct Job: ParallelJob {
+        let input: UnsafePointer<Float>
+        let inner: Int
+        let parts: UnsafeBufferPointer<(UnsafeMutablePointer<Float>, Int)>
+        func run(_ range: Range<Int>) { DataMovement.split(input, outerRange: range, inner: inner, outputs: parts) }
     }
 }
 

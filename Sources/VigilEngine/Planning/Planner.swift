@@ -101,8 +101,9 @@ struct Planner {
                 // An output that folded to a constant still gets a buffer, filled by a copy.
                 let v = addValue(name: graph.values[id].name, shape: constant.shape, perm: Self.identity(constant.rank))
                 let pointer = own(constant.floats)
+                let threads = self.threads
                 steps.append(PendingStep(reads: [], writes: [v]) { values in
-                    CopyStep(name: "constant output", input: .constant(pointer), output: values[v].offset, count: values[v].count)
+                    CopyStep(name: "constant output", input: .constant(pointer), output: values[v].offset, count: values[v].count, threads: threads)
                 })
                 outputIndices.append(v)
             } else {
@@ -147,8 +148,9 @@ struct Planner {
         // Output physical axis i holds logical axis perm[i], found in the source at this position.
         let transposePerm = perm.map { source.perm.firstIndex(of: $0)! }
         let physical = source.physicalShape
+        let threads = self.threads
         steps.append(PendingStep(reads: [v], writes: [c]) { values in
-            StridedCopyStep(transposing: physical, perm: transposePerm, name: source.name + "/relayout", input: values[v].offset, output: values[c].offset)
+            StridedCopyStep(transposing: physical, perm: transposePerm, name: source.name + "/relayout", input: values[v].offset, output: values[c].offset, threads: threads)
         })
         conversions[key] = c
         return c
@@ -221,8 +223,9 @@ struct Planner {
             let source = v
             let full = addValue(name: values[v].name + "/rank\(outputRank)", shape: padded, perm: Self.identity(outputRank))
             let count = values[full].count
+            let threads = self.threads
             steps.append(PendingStep(reads: [source], writes: [full]) { v in
-                CopyStep(name: node.name + "/rank", input: .arena(offset: v[source].offset), output: v[full].offset, count: count)
+                CopyStep(name: node.name + "/rank", input: .arena(offset: v[source].offset), output: v[full].offset, count: count, threads: threads)
             })
             let c = try converted(full, to: perm)
             return (.arena(offset: c), values[c].physicalShape)
@@ -381,7 +384,7 @@ struct Planner {
                 ConcatStep(name: name, inputs: parts.map { p in
                     if case .arena(let i) = p.0 { return (.arena(offset: v[i].offset), p.1) }
                     return p
-                }, outer: outer, inner: inner, output: v[out].offset)
+                }, outer: outer, inner: inner, output: v[out].offset, threads: threads)
             })
         case .pad(.constant) where x != nil && constant(1)?.ints.allSatisfy({ $0 >= 0 }) == true:
             // Constant padding runs in the input's own layout: pads are permuted, not the data.
@@ -404,7 +407,7 @@ struct Planner {
             for i in 0..<outShapes.count { outs.append((output(perm, i), outShapes[i][logicalAxis])) }
             let input = x!
             steps.append(PendingStep(reads: [input], writes: outs.map(\.0)) { v in
-                SplitStep(name: name, input: v[input].offset, outputs: outs.map { (v[$0.0].offset, $0.1) }, outer: outer, inner: inner)
+                SplitStep(name: name, input: v[input].offset, outputs: outs.map { (v[$0.0].offset, $0.1) }, outer: outer, inner: inner, threads: threads)
             })
         case .slice where x != nil && node.inputs.count >= 3 && values[x!].shape.count > 0
             && (1..<node.inputs.count).allSatisfy({ node.inputs[$0] == nil || constant($0) != nil }):
@@ -424,7 +427,7 @@ struct Planner {
             if !sliced.contains(0) {
                 steps.append(PendingStep(reads: [input], writes: [out]) { v in
                     StridedCopyStep(name: name, kind: "Slice", input: v[input].offset + first, output: v[out].offset, outShape: sliced,
-                                    sourceStrides: sourceStrides)
+                                    sourceStrides: sourceStrides, threads: threads)
                 })
             }
         case .transpose(let perm) where x != nil && !perm.isEmpty:
@@ -432,7 +435,7 @@ struct Planner {
             let out = output(Self.identity(perm.count))
             let shape = values[input].shape
             steps.append(PendingStep(reads: [input], writes: [out]) { v in
-                StridedCopyStep(transposing: shape, perm: perm, name: name, input: v[input].offset, output: v[out].offset)
+                StridedCopyStep(transposing: shape, perm: perm, name: name, input: v[input].offset, output: v[out].offset, threads: threads)
             })
         case .softmax(let axis) where x != nil:
             let input = try converted(x!, to: Self.identity(values[x!].shape.count))
@@ -446,7 +449,7 @@ struct Planner {
             let input = try converted(x, to: Self.identity(values[x].shape.count))
             let out = output(Self.identity(outShapes[0].count))
             let count = values[out].count
-            steps.append(PendingStep(reads: [input], writes: [out]) { v in CopyStep(name: name, input: .arena(offset: v[input].offset), output: v[out].offset, count: count) })
+            steps.append(PendingStep(reads: [input], writes: [out]) { v in CopyStep(name: name, input: .arena(offset: v[input].offset), output: v[out].offset, count: count, threads: threads) })
         default:
             try planReference(node, outShapes: outShapes)
         }
