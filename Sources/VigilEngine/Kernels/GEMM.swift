@@ -150,24 +150,24 @@ enum GEMM {
             out.storeBytes(of: E.apply(sumHi, lo, hi, activation), toByteOffset: 32, as: SIMD8<Float>.self)
         }
 
-        /// 8 < `columns` < 16: the first 8 as usual, the rest by one 8-wide store ending at the
-        /// last column (it rewrites some of the first 8 with the same values) instead of a
-        /// lane-by-lane loop.
+        /// A tile row with fewer than 16 real columns, or a residual over fewer than 16 of
+        /// them (BlazeFace's blocks add an input with fewer channels). The vectors stay in
+        /// registers: the residual is loaded lane by lane where partial, and the last
+        /// `columns − 8` values are stored 4, 2 and 1 at a time. (Spilling the row to the stack
+        /// and storing from there held a 64×64 24→28 1×1 convolution to half the rate of
+        /// 24→24.)
         @inline(never)
         func storePartial<E: KernelEpilogue>(_ row: Int, _ rawLo: SIMD8<Float>, _ rawHi: SIMD8<Float>, _: E.Type) {
-            var sums = (rawLo, rawHi)
-            withUnsafeMutableBytes(of: &sums) { bytes in
-                let v = bytes.baseAddress!.assumingMemoryBound(to: Float.self)
-                if let residual {
-                    let r = residual.pointer + row * residual.stride
-                    for j in 0..<min(columns, residual.channels) { v[j] += r[j] }
-                }
-                let out = c + row * ldc
-                let first = E.apply(UnsafeRawPointer(v).loadUnaligned(as: SIMD8<Float>.self), lo, hi, activation)
-                let last = E.apply(UnsafeRawPointer(v + columns - 8).loadUnaligned(as: SIMD8<Float>.self), lo, hi, activation)
-                UnsafeMutableRawPointer(out).storeBytes(of: first, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(out + columns - 8).storeBytes(of: last, as: SIMD8<Float>.self)
+            var sumLo = rawLo, sumHi = rawHi
+            if let residual {
+                let r = residual.pointer + row * residual.stride
+                let covered = min(columns, residual.channels)
+                sumLo += Self.load(r, count: min(covered, 8))
+                if covered > 8 { sumHi += Self.load(r + 8, count: covered - 8) }
             }
+            let out = c + row * ldc
+            Self.store(E.apply(sumLo, lo, hi, activation), out, count: min(columns, 8))
+            if columns > 8 { Self.store(E.apply(sumHi, lo, hi, activation), out + 8, count: columns - 8) }
         }
 
         /// Stores row `row` of a narrow tile (`columns` ≤ 8), as `store`.
@@ -182,13 +182,38 @@ enum GEMM {
         @inline(never)
         func storeNarrowPartial<E: KernelEpilogue>(_ row: Int, _ raw: SIMD8<Float>, _: E.Type) {
             var sum = raw
-            if let residual {
-                let r = residual.pointer + row * residual.stride
-                for j in 0..<min(columns, residual.channels) { sum[j] += r[j] }
+            if let residual { sum += Self.load(residual.pointer + row * residual.stride, count: min(columns, residual.channels)) }
+            Self.store(E.apply(sum, lo, hi, activation), c + row * ldc, count: columns)
+        }
+
+        /// The first `count` (0…8) floats at `p`, zeros after them.
+        @inline(__always)
+        static func load(_ p: UnsafePointer<Float>, count: Int) -> SIMD8<Float> {
+            if count >= 8 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+            var v = SIMD8<Float>()
+            for j in 0..<count { v[j] = p[j] }
+            return v
+        }
+
+        /// Stores the first `count` (1…8) lanes of `v` at `p` with at most three vector stores.
+        @inline(__always)
+        static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
+            let raw = UnsafeMutableRawPointer(p)
+            if count >= 8 { return raw.storeBytes(of: v, as: SIMD8<Float>.self) }
+            var offset = 0
+            var four = v.lowHalf
+            if count & 4 != 0 {
+                raw.storeBytes(of: four, as: SIMD4<Float>.self)
+                four = v.highHalf
+                offset = 16
             }
-            let value = E.apply(sum, lo, hi, activation)
-            let out = c + row * ldc
-            for j in 0..<columns { out[j] = value[j] }
+            var two = four.lowHalf
+            if count & 2 != 0 {
+                raw.storeBytes(of: two, toByteOffset: offset, as: SIMD2<Float>.self)
+                two = four.highHalf
+                offset += 8
+            }
+            if count & 1 != 0 { raw.storeBytes(of: two[0], toByteOffset: offset, as: Float.self) }
         }
     }
 
