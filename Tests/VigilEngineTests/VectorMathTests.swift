@@ -49,4 +49,17 @@ final class VectorMathTests: XCTestCase {
         }
         XCTAssertLessThan(worst, 2e-7)
     }
+
+    func testSiluError() {
+        var worst: Double = 0
+        eachVector { v, _ in
+            let s = VectorMath.silu(v)
+            for lane in 0..<8 {
+                let x = Double(v[lane])
+                let reference = x / (1 + Foundation.exp(-x))
+                worst = max(worst, abs(Double(s[lane]) - reference) / max(1, abs(x)))
+            }
+        }
+        XCTAssertLessThan(worst, 4e-7)
+    }
 }

@@ -13,7 +13,7 @@ extension Activation {
         case .hardSwish: return v * Self.clamp(v + 3, SIMD8(repeating: 0), SIMD8(repeating: 6)) * (1 / 6 as Float)
         case .sigmoid: return VectorMath.sigmoid(v)
         case .tanh: return VectorMath.tanh(v)
-        case .silu: return v * VectorMath.sigmoid(v)
+        case .silu: return VectorMath.silu(v)
         }
     }
 
@@ -46,7 +46,7 @@ extension Activation {
             applyVector(p, count: count) { $0 * Self.clamp($0 + 3, zero, six) * (1 / 6 as Float) } scalar: { $0 * min(max($0 + 3, 0), 6) / 6 }
         case .sigmoid: applyVector(p, count: count) { VectorMath.sigmoid($0) } scalar: { 1 / (1 + expf(-$0)) }
         case .tanh: applyVector(p, count: count) { VectorMath.tanh($0) } scalar: { tanhf($0) }
-        case .silu: applyVector(p, count: count) { $0 * VectorMath.sigmoid($0) } scalar: { $0 / (1 + expf(-$0)) }
+        case .silu: applyVector(p, count: count) { VectorMath.silu($0) } scalar: { $0 / (1 + expf(-$0)) }
         }
     }
 
@@ -96,7 +96,7 @@ enum ClipEpilogue: KernelEpilogue {
 enum SiluEpilogue: KernelEpilogue {
     @inline(__always)
     static func apply(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ activation: Activation) -> SIMD8<Float> {
-        v * VectorMath.sigmoid(v)
+        VectorMath.silu(v)
     }
 }
 
