@@ -93,6 +93,14 @@ final class FeatureRegionTests: XCTestCase {
         checkConvolution(Case(dilations: (2, 2), padding: .explicit(top: 2, left: 2, bottom: 2, right: 2)), seed: 5)
     }
 
+    /// Winograd F(2×2, 3×3): a region computes the 2×2 tiles covering it and writes only its
+    /// own pixels, with the values of the whole-map run (odd sizes, a batch, padding).
+    func testWinogradRegionsMatchTheWholeMap() {
+        checkConvolution(Case(height: 13, width: 17, channels: 16, outputChannels: 24, activation: .silu), seed: 11)
+        checkConvolution(Case(batch: 2, height: 20, width: 9, channels: 32, outputChannels: 16, padding: .explicit(top: 0, left: 1, bottom: 1, right: 0)),
+                         seed: 12)
+    }
+
     func testDepthwiseRegionsMatchTheWholeMap() {
         checkConvolution(Case(channels: 24, outputChannels: 24, groups: 24), seed: 6)
         checkConvolution(Case(width: 150, channels: 20, outputChannels: 20, kernel: (5, 5), padding: .explicit(top: 2, left: 2, bottom: 2, right: 2),

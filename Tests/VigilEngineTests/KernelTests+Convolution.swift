@@ -45,6 +45,23 @@ final class ConvolutionKernelTests: XCTestCase {
         check(ConvCase(channels: 6, height: 5, width: 5, outputChannels: 10, kernel: (1, 1), padding: pads(1, 0, 0, 1)))
     }
 
+    /// 3×3 stride-1 layers with ≥ 16 channels in and out (multiples of 8) run as Winograd
+    /// F(2×2, 3×3): odd output sizes (partial tiles), no, symmetric and asymmetric padding,
+    /// batches, activations, blocks of tiles beyond one, and more than one block per thread.
+    func testWinogradThreeByThree() {
+        check(ConvCase(channels: 16, height: 8, width: 8, outputChannels: 16, padding: pads(1, 1, 1, 1)))
+        check(ConvCase(channels: 16, height: 9, width: 7, outputChannels: 24, padding: pads(1, 1, 1, 1), activation: .silu))
+        check(ConvCase(channels: 24, height: 11, width: 13, outputChannels: 16, activation: .relu))                 // no padding: 9×11
+        check(ConvCase(channels: 16, height: 10, width: 9, outputChannels: 32, padding: pads(0, 1, 2, 1), bias: false))
+        check(ConvCase(batch: 2, channels: 32, height: 7, width: 12, outputChannels: 40, padding: pads(1, 1, 1, 1), activation: .sigmoid))
+        // 40×40 outputs: 400 tiles, several blocks, split between threads.
+        check(ConvCase(channels: 64, height: 40, width: 40, outputChannels: 64, padding: pads(1, 1, 1, 1), activation: .silu))
+        let g = ConvolutionGeometry(inputNHWC: [1, 40, 40, 64], outputChannels: 64,
+                                    Conv2DAttributes(layout: .nhwc, kernel: (3, 3), strides: (1, 1), dilations: (1, 1),
+                                                     padding: pads(1, 1, 1, 1), groups: 1, activation: .identity))
+        XCTAssertTrue(WinogradConv2DKernel.applies(g), "the cases above go through the Winograd kernel")
+    }
+
     func testThreeByThreeStrides() {
         check(ConvCase(channels: 3, outputChannels: 16, padding: pads(1, 1, 1, 1)))
         check(ConvCase(channels: 3, outputChannels: 16, strides: (2, 2), padding: pads(1, 1, 1, 1)))

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Convolution as GEMM over channels-last data: output pixels are rows, output channels
 /// columns, and each row of A is the receptive-field patch of one output pixel
 /// (im2col, built tile by tile into per-thread scratch; 1×1 stride-1 convs use the input as A).
@@ -13,6 +17,9 @@ final class Conv2DKernel: @unchecked Sendable {
     let tileRows = 48
     let scratch: UnsafeMutablePointer<Float>
     let threads: Int
+    /// The Winograd form of this convolution where it applies (see `WinogradConv2DKernel`),
+    /// used for runs without a residual.
+    let winograd: WinogradConv2DKernel?
 
     /// - weights: OIHW `[Cout, Cin/g, KH, KW]`; bias `[Cout]`.
     init(geometry: ConvolutionGeometry, weights w: Tensor, bias b: Tensor?, activation: Activation, threads: Int) {
@@ -39,7 +46,12 @@ final class Conv2DKernel: @unchecked Sendable {
         let scratchCount = isPointwise ? 1 : self.threads * tileRows * patchSize
         scratch = .allocate(capacity: scratchCount)
         scratch.initialize(repeating: 0, count: scratchCount)
+        winograd = WinogradConv2DKernel.applies(g) && !Self.winogradDisabled
+            ? WinogradConv2DKernel(geometry: g, weights: w, bias: bias, activation: activation, threads: threads) : nil
     }
+
+    /// `VIGIL_WINOGRAD=0` plans every convolution directly, for comparing the two in one build.
+    static let winogradDisabled = getenv("VIGIL_WINOGRAD").map { String(cString: $0) == "0" } ?? false
 
     deinit {
         bias.deallocate()
@@ -49,6 +61,7 @@ final class Conv2DKernel: @unchecked Sendable {
     /// input: `[N, H, W, Cin]`; output: `[N, OH, OW, Cout]`.
     /// - residual: optional `[N, OH, OW, C ≤ Cout]` added to the first C channels before the activation.
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: Residual? = nil) {
+        if residual == nil, let winograd { return winograd.run(input: input, output: output) }
         let pixels = g.batch * g.outputHeight * g.outputWidth
         if isPointwise {
             let work = pixels * g.inputChannels * g.outputChannels
@@ -129,6 +142,7 @@ final class Conv2DKernel: @unchecked Sendable {
     /// Only the output pixels in `region` (clamped to the map), on the calling thread, with the
     /// same values a whole-map run writes there; the rest of `output` is left as it is.
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, region: FeatureRegion, residual: Residual? = nil) {
+        if residual == nil, let winograd { return winograd.run(input: input, output: output, region: region) }
         let region = region.clamped(height: g.outputHeight, width: g.outputWidth)
         guard !region.columns.isEmpty else { return }
         for n in 0..<g.batch {

@@ -1,0 +1,230 @@
+/// 3×3 stride-1 convolution by Winograd's minimal filtering F(2×2, 3×3) over channels-last
+/// data: each 2×2 output tile comes from a 4×4 input tile with 16 multiplies per (input,
+/// output) channel pair instead of 36, the multiplies being 16 GEMMs (one per tile position)
+/// over a block of tiles: `V[ξ][tile][Cin] · U[ξ][Cin][Cout]`.
+///
+///     V = Bᵀ d B     (input tile d, 4×4 per input channel)
+///     U = G g Gᵀ     (3×3 filter g, 4×4 per channel pair, packed once at plan time)
+///     Y = Aᵀ M A     (M = V·U per position, 2×2 per output channel)
+///
+/// with Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1] and
+/// Aᵀ = [1 1 1 0; 0 1 −1 −1]: additions only, apart from the halves in G, so the outputs differ
+/// from a direct convolution's by rounding alone. Used for YOLO-style 3×3 layers with at least
+/// 16 channels in and out (multiples of 8), where the GEMM keeps its rate; the direct kernel
+/// covers everything else. A tile's values do not depend on which block it is computed in, so
+/// a region run (tiles covering the region) writes exactly what a whole-map run does.
+final class WinogradConv2DKernel: @unchecked Sendable {
+    let g: ConvolutionGeometry
+    let activation: Activation
+    /// One packed `[Cin, Cout]` matrix per tile position ξ = 4·row + column.
+    let transformedWeights: [PackedMatrix]
+    let bias: UnsafeMutablePointer<Float>
+    let threads: Int
+    /// Tiles per block: the GEMMs' rows. `V` and `M` of one block (16 × tiles × (Cin + Cout)
+    /// floats) stay within about 384 KB, so they are still in L2 when the output transform reads.
+    let blockTiles: Int
+    /// Per thread: V `[16][blockTiles][Cin]` then M `[16][blockTiles][Cout]`.
+    let scratch: UnsafeMutablePointer<Float>
+    let tileRows: Int, tileColumns: Int
+
+    /// 3×3, stride 1, no dilation, one group, channel counts multiples of 8 and at least 16,
+    /// and a map of at least 4×4 outputs.
+    static func applies(_ g: ConvolutionGeometry) -> Bool {
+        g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1
+            && g.groups == 1 && g.inputChannels % 8 == 0 && g.outputChannels % 8 == 0
+            && g.inputChannels >= 16 && g.outputChannels >= 16 && g.outputHeight >= 4 && g.outputWidth >= 4
+    }
+
+    /// - weights: OIHW `[Cout, Cin, 3, 3]`; bias `[Cout]` or nil.
+    init(geometry: ConvolutionGeometry, weights w: Tensor, bias: UnsafePointer<Float>, activation: Activation, threads: Int) {
+        g = geometry
+        self.activation = activation
+        self.threads = max(1, threads)
+        let cin = g.inputChannels, cout = g.outputChannels
+        let values = w.floats
+        // U = G g Gᵀ for every (ci, co), as 16 matrices of [ci][co].
+        var u = [Float](repeating: 0, count: 16 * cin * cout)
+        let gm: [[Float]] = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]
+        for co in 0..<cout {
+            for ci in 0..<cin {
+                let f = (0..<9).map { values[(co * cin + ci) * 9 + $0] }
+                for i in 0..<4 {
+                    for j in 0..<4 {
+                        var sum: Float = 0
+                        for a in 0..<3 { for b in 0..<3 { sum += gm[i][a] * f[a * 3 + b] * gm[j][b] } }
+                        u[((i * 4 + j) * cin + ci) * cout + co] = sum
+                    }
+                }
+            }
+        }
+        transformedWeights = (0..<16).map { position in
+            PackedMatrix(k: cin, n: cout) { row, column in u[(position * cin + row) * cout + column] }
+        }
+        self.bias = .allocate(capacity: cout)
+        self.bias.initialize(from: bias, count: cout)
+        blockTiles = max(12, min(96, 6144 / (cin + cout) / 12 * 12))
+        scratch = .allocate(capacity: self.threads * 16 * blockTiles * (cin + cout))
+        scratch.initialize(repeating: 0, count: self.threads * 16 * blockTiles * (cin + cout))
+        tileRows = (g.outputHeight + 1) / 2
+        tileColumns = (g.outputWidth + 1) / 2
+    }
+
+    deinit {
+        bias.deallocate()
+        scratch.deallocate()
+    }
+
+    /// input: `[N, H, W, Cin]`; output: `[N, OH, OW, Cout]`.
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let tiles = g.batch * tileRows * tileColumns
+        let blocks = (tiles + blockTiles - 1) / blockTiles
+        let work = tiles * 16 * g.inputChannels * g.outputChannels
+        let chunks = work < minimumParallelWork ? 1 : max(1, min(threads, blocks))
+        let region = TileRegion(rows: 0..<tileRows, columns: 0..<tileColumns, clip: FeatureRegion(rows: 0..<g.outputHeight, columns: 0..<g.outputWidth))
+        parallelChunks(chunks, threads: chunks, BlocksJob(kernel: self, input: input, output: output, region: region, chunks: chunks))
+    }
+
+    /// Only the output pixels in `region` (clamped to the map), on the calling thread, with the
+    /// same values a whole-map run writes there; the rest of `output` is left as it is.
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, region: FeatureRegion) {
+        let clip = region.clamped(height: g.outputHeight, width: g.outputWidth)
+        guard !clip.rows.isEmpty, !clip.columns.isEmpty else { return }
+        let tiles = TileRegion(rows: clip.rows.lowerBound / 2..<(clip.rows.upperBound + 1) / 2,
+                               columns: clip.columns.lowerBound / 2..<(clip.columns.upperBound + 1) / 2, clip: clip)
+        runBlocks(chunk: 0, of: 1, input: input, output: output, region: tiles, scratch: scratch)
+    }
+
+    /// Tiles `rows` × `columns` of every image, writing only output pixels inside `clip`.
+    struct TileRegion {
+        let rows: Range<Int>, columns: Range<Int>
+        let clip: FeatureRegion
+    }
+
+    struct BlocksJob: ParallelJob {
+        let kernel: WinogradConv2DKernel
+        let input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+        let region: TileRegion
+        let chunks: Int
+        func run(_ range: Range<Int>) {
+            for chunk in range {
+                let scratch = kernel.scratch + chunk * 16 * kernel.blockTiles * (kernel.g.inputChannels + kernel.g.outputChannels)
+                kernel.runBlocks(chunk: chunk, of: chunks, input: input, output: output, region: region, scratch: scratch)
+            }
+        }
+    }
+
+    /// Chunk `chunk` of `chunks` of the region's tiles (numbered image by image, row-major), in
+    /// blocks of `blockTiles`: input transform, 16 GEMMs, output transform.
+    func runBlocks(chunk: Int, of chunks: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                   region: TileRegion, scratch: UnsafeMutablePointer<Float>) {
+        let perImage = region.rows.count * region.columns.count
+        let tiles = g.batch * perImage
+        let blocks = (tiles + blockTiles - 1) / blockTiles
+        let cin = g.inputChannels, cout = g.outputChannels
+        let v = scratch, m = scratch + 16 * blockTiles * cin
+        var block = blocks * chunk / chunks
+        while block < blocks * (chunk + 1) / chunks {
+            let first = block * blockTiles, count = min(blockTiles, tiles - first)
+            @inline(__always) func tile(_ t: Int) -> (n: Int, ty: Int, tx: Int) {
+                let index = first + t, n = index / perImage, within = index % perImage
+                return (n, region.rows.lowerBound + within / region.columns.count, region.columns.lowerBound + within % region.columns.count)
+            }
+            for t in 0..<count {
+                let (n, ty, tx) = tile(t)
+                transformInput(input, n: n, ty: ty, tx: tx, into: v + t * cin, positionStride: blockTiles * cin)
+            }
+            for position in 0..<16 {
+                GEMM.multiply(rows: 0..<count, a: v + position * blockTiles * cin, lda: cin, b: transformedWeights[position],
+                              bias: nil, c: m + position * blockTiles * cout, ldc: cout, activation: .identity)
+            }
+            for t in 0..<count {
+                let (n, ty, tx) = tile(t)
+                transformOutput(m + t * cout, positionStride: blockTiles * cout, n: n, ty: ty, tx: tx, clip: region.clip, output: output)
+            }
+            block += 1
+        }
+    }
+
+    @inline(__always) private func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+
+    /// V = Bᵀ d B for tile (ty, tx) of image n, every input channel, 8 at a time; position ξ
+    /// written at `v + ξ · positionStride`. Input outside the map (padding) reads as zero.
+    @inline(__always)
+    private func transformInput(_ input: UnsafePointer<Float>, n: Int, ty: Int, tx: Int, into v: UnsafeMutablePointer<Float>, positionStride: Int) {
+        let cin = g.inputChannels, h = g.inputHeight, w = g.inputWidth
+        let y0 = 2 * ty - g.padTop, x0 = 2 * tx - g.padLeft
+        let image = input + n * h * w * cin
+        let inside = y0 >= 0 && x0 >= 0 && y0 + 4 <= h && x0 + 4 <= w
+        var c = 0
+        while c < cin {
+            // d[i][j]: the tile's 16 input vectors.
+            @inline(__always) func at(_ i: Int, _ j: Int) -> SIMD8<Float> {
+                let y = y0 + i, x = x0 + j
+                if inside || (y >= 0 && y < h && x >= 0 && x < w) { return load(image + (y * w + x) * cin + c) }
+                return SIMD8()
+            }
+            // Rows: t_r = Bᵀ d, per column j.
+            var t0 = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+            var t1 = t0, t2 = t0, t3 = t0
+            for j in 0..<4 {
+                let d0 = at(0, j), d1 = at(1, j), d2 = at(2, j), d3 = at(3, j)
+                let r0 = d0 - d2, r1 = d1 + d2, r2 = d2 - d1, r3 = d1 - d3
+                switch j {
+                case 0: t0.0 = r0; t1.0 = r1; t2.0 = r2; t3.0 = r3
+                case 1: t0.1 = r0; t1.1 = r1; t2.1 = r2; t3.1 = r3
+                case 2: t0.2 = r0; t1.2 = r1; t2.2 = r2; t3.2 = r3
+                default: t0.3 = r0; t1.3 = r1; t2.3 = r2; t3.3 = r3
+                }
+            }
+            // Columns: V_i = t_i B.
+            @inline(__always) func store(_ row: Int, _ t: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)) {
+                let base = v + (row * 4) * positionStride + c
+                UnsafeMutableRawPointer(base).storeBytes(of: t.0 - t.2, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(base + positionStride).storeBytes(of: t.1 + t.2, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(base + 2 * positionStride).storeBytes(of: t.2 - t.1, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(base + 3 * positionStride).storeBytes(of: t.1 - t.3, as: SIMD8<Float>.self)
+            }
+            store(0, t0); store(1, t1); store(2, t2); store(3, t3)
+            c += 8
+        }
+    }
+
+    /// Y = Aᵀ M A plus bias, activated, for tile (ty, tx) of image n, every output channel 8 at
+    /// a time; only pixels inside the map and `clip` are written.
+    @inline(__always)
+    private func transformOutput(_ m: UnsafePointer<Float>, positionStride: Int, n: Int, ty: Int, tx: Int,
+                                 clip: FeatureRegion, output: UnsafeMutablePointer<Float>) {
+        let cout = g.outputChannels, oh = g.outputHeight, ow = g.outputWidth
+        let y = 2 * ty, x = 2 * tx
+        let rows = clip.rows.clamped(to: y..<(y + 2)), columns = clip.columns.clamped(to: x..<(x + 2))
+        guard !rows.isEmpty, !columns.isEmpty else { return }
+        let image = output + n * oh * ow * cout
+        let full = rows.count == 2 && columns.count == 2
+        var c = 0
+        while c < cout {
+            @inline(__always) func at(_ position: Int) -> SIMD8<Float> { load(m + position * positionStride + c) }
+            // a = row 0 of Aᵀ times M, b = row 1, per column; then the same along the columns.
+            let m00 = at(0), m01 = at(1), m02 = at(2), m03 = at(3)
+            let m10 = at(4), m11 = at(5), m12 = at(6), m13 = at(7)
+            let m20 = at(8), m21 = at(9), m22 = at(10), m23 = at(11)
+            let m30 = at(12), m31 = at(13), m32 = at(14), m33 = at(15)
+            let a0 = m00 + m10 + m20, a1 = m01 + m11 + m21, a2 = m02 + m12 + m22, a3 = m03 + m13 + m23
+            let b0 = m10 - m20 - m30, b1 = m11 - m21 - m31, b2 = m12 - m22 - m32, b3 = m13 - m23 - m33
+            let bias = load(self.bias + c)
+            let y00 = activation.vector(a0 + a1 + a2 + bias), y01 = activation.vector(a1 - a2 - a3 + bias)
+            let y10 = activation.vector(b0 + b1 + b2 + bias), y11 = activation.vector(b1 - b2 - b3 + bias)
+            @inline(__always) func store(_ value: SIMD8<Float>, _ dy: Int, _ dx: Int) {
+                UnsafeMutableRawPointer(image + ((y + dy) * ow + x + dx) * cout + c).storeBytes(of: value, as: SIMD8<Float>.self)
+            }
+            if full {
+                store(y00, 0, 0); store(y01, 0, 1); store(y10, 1, 0); store(y11, 1, 1)
+            } else {
+                if rows.contains(y) && columns.contains(x) { store(y00, 0, 0) }
+                if rows.contains(y) && columns.contains(x + 1) { store(y01, 0, 1) }
+                if rows.contains(y + 1) && columns.contains(x) { store(y10, 1, 0) }
+                if rows.contains(y + 1) && columns.contains(x + 1) { store(y11, 1, 1) }
+            }
+            c += 8
+        }
+    }
+}
