@@ -23,8 +23,14 @@ final class WinogradConv2DKernel: @unchecked Sendable {
     /// Tiles per block: the GEMMs' rows. `V` and `M` of one block (16 × tiles × (Cin + Cout)
     /// floats) stay within about 384 KB, so they are still in L2 when the output transform reads.
     let blockTiles: Int
-    /// Per thread: V `[16][blockTiles][Cin]` then M `[16][blockTiles][Cout]`.
+    /// Per thread: V `[16][blockTiles][Cin]` then M `[16][blockTiles][Cout]`, each position
+    /// `vStride` / `mStride` floats after the previous.
     let scratch: UnsafeMutablePointer<Float>
+    /// A position's block plus one cache line: at exact multiples of 4 KB (48 tiles × 64
+    /// channels is 12 KB) the 16 positions of one tile fell into one L1 set, which holds 8 lines,
+    /// and the transforms, reading or writing all 16, missed on every access.
+    let vStride: Int, mStride: Int
+    var scratchPerThread: Int { 16 * (vStride + mStride) }
     let tileRows: Int, tileColumns: Int
 
     /// 3×3, stride 1, no dilation, one group, channel counts multiples of 8 and at least 16,
@@ -63,8 +69,11 @@ final class WinogradConv2DKernel: @unchecked Sendable {
         self.bias = .allocate(capacity: cout)
         self.bias.initialize(from: bias, count: cout)
         blockTiles = max(12, min(96, 6144 / (cin + cout) / 12 * 12))
-        scratch = .allocate(capacity: self.threads * 16 * blockTiles * (cin + cout))
-        scratch.initialize(repeating: 0, count: self.threads * 16 * blockTiles * (cin + cout))
+        vStride = blockTiles * cin + 16
+        mStride = blockTiles * cout + 16
+        let scratchCount = self.threads * 16 * (vStride + mStride)
+        scratch = .allocate(capacity: scratchCount)
+        scratch.initialize(repeating: 0, count: scratchCount)
         tileRows = (g.outputHeight + 1) / 2
         tileColumns = (g.outputWidth + 1) / 2
     }
@@ -107,7 +116,7 @@ final class WinogradConv2DKernel: @unchecked Sendable {
         let chunks: Int
         func run(_ range: Range<Int>) {
             for chunk in range {
-                let scratch = kernel.scratch + chunk * 16 * kernel.blockTiles * (kernel.g.inputChannels + kernel.g.outputChannels)
+                let scratch = kernel.scratch + chunk * kernel.scratchPerThread
                 kernel.runBlocks(chunk: chunk, of: chunks, input: input, output: output, region: region, scratch: scratch)
             }
         }
@@ -121,7 +130,7 @@ final class WinogradConv2DKernel: @unchecked Sendable {
         let tiles = g.batch * perImage
         let blocks = (tiles + blockTiles - 1) / blockTiles
         let cin = g.inputChannels, cout = g.outputChannels
-        let v = scratch, m = scratch + 16 * blockTiles * cin
+        let v = scratch, m = scratch + 16 * vStride
         var block = blocks * chunk / chunks
         while block < blocks * (chunk + 1) / chunks {
             let first = block * blockTiles, count = min(blockTiles, tiles - first)
@@ -131,69 +140,96 @@ final class WinogradConv2DKernel: @unchecked Sendable {
             }
             for t in 0..<count {
                 let (n, ty, tx) = tile(t)
-                transformInput(input, n: n, ty: ty, tx: tx, into: v + t * cin, positionStride: blockTiles * cin)
+                transformInput(input, n: n, ty: ty, tx: tx, into: v + t * cin, positionStride: vStride)
             }
             for position in 0..<16 {
-                GEMM.multiply(rows: 0..<count, a: v + position * blockTiles * cin, lda: cin, b: transformedWeights[position],
-                              bias: nil, c: m + position * blockTiles * cout, ldc: cout, activation: .identity)
+                GEMM.multiply(rows: 0..<count, a: v + position * vStride, lda: cin, b: transformedWeights[position],
+                              bias: nil, c: m + position * mStride, ldc: cout, activation: .identity)
             }
-            for t in 0..<count {
-                let (n, ty, tx) = tile(t)
-                transformOutput(m + t * cout, positionStride: blockTiles * cout, n: n, ty: ty, tx: tx, clip: region.clip, output: output)
+            switch activation {
+            case .identity: transformOutputs(first: first, count: count, m: m, region: region, output: output, IdentityEpilogue.self)
+            case .relu: transformOutputs(first: first, count: count, m: m, region: region, output: output, ReluEpilogue.self)
+            case .clip: transformOutputs(first: first, count: count, m: m, region: region, output: output, ClipEpilogue.self)
+            case .silu: transformOutputs(first: first, count: count, m: m, region: region, output: output, SiluEpilogue.self)
+            default: transformOutputs(first: first, count: count, m: m, region: region, output: output, GeneralEpilogue.self)
             }
             block += 1
+        }
+    }
+
+    /// The output transform of tiles `first..<first + count` of the region, with the
+    /// activation compiled in (one dispatch per block, not one call per vector).
+    private func transformOutputs<E: KernelEpilogue>(first: Int, count: Int, m: UnsafePointer<Float>, region: TileRegion,
+                                                     output: UnsafeMutablePointer<Float>, _: E.Type) {
+        let perImage = region.rows.count * region.columns.count
+        let (lo, hi) = activation.clipBounds
+        for t in 0..<count {
+            let index = first + t, n = index / perImage, within = index % perImage
+            let ty = region.rows.lowerBound + within / region.columns.count, tx = region.columns.lowerBound + within % region.columns.count
+            transformOutput(m + t * g.outputChannels, positionStride: mStride, n: n, ty: ty, tx: tx, clip: region.clip, output: output,
+                            E.self, lo, hi)
         }
     }
 
     @inline(__always) private func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
 
     /// V = Bᵀ d B for tile (ty, tx) of image n, every input channel, 8 at a time; position ξ
-    /// written at `v + ξ · positionStride`. Input outside the map (padding) reads as zero.
+    /// written at `v + ξ · positionStride`. Input outside the map (padding) reads as zero;
+    /// tiles wholly inside take a path without the checks.
     @inline(__always)
     private func transformInput(_ input: UnsafePointer<Float>, n: Int, ty: Int, tx: Int, into v: UnsafeMutablePointer<Float>, positionStride: Int) {
         let cin = g.inputChannels, h = g.inputHeight, w = g.inputWidth
         let y0 = 2 * ty - g.padTop, x0 = 2 * tx - g.padLeft
-        let image = input + n * h * w * cin
-        let inside = y0 >= 0 && x0 >= 0 && y0 + 4 <= h && x0 + 4 <= w
-        var c = 0
-        while c < cin {
-            // d[i][j]: the tile's 16 input vectors.
-            @inline(__always) func at(_ i: Int, _ j: Int) -> SIMD8<Float> {
-                let y = y0 + i, x = x0 + j
-                if inside || (y >= 0 && y < h && x >= 0 && x < w) { return load(image + (y * w + x) * cin + c) }
-                return SIMD8()
+        let origin = input + ((n * h + y0) * w + x0) * cin
+        let rowStep = w * cin
+        if y0 >= 0 && x0 >= 0 && y0 + 4 <= h && x0 + 4 <= w {
+            var c = 0
+            while c < cin {
+                transformInputBlock(v + c, positionStride) { i, j in load(origin + i * rowStep + j * cin + c) }
+                c += 8
             }
-            // Rows: t_r = Bᵀ d, per column j.
-            var t0 = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
-            var t1 = t0, t2 = t0, t3 = t0
-            for j in 0..<4 {
-                let d0 = at(0, j), d1 = at(1, j), d2 = at(2, j), d3 = at(3, j)
-                let r0 = d0 - d2, r1 = d1 + d2, r2 = d2 - d1, r3 = d1 - d3
-                switch j {
-                case 0: t0.0 = r0; t1.0 = r1; t2.0 = r2; t3.0 = r3
-                case 1: t0.1 = r0; t1.1 = r1; t2.1 = r2; t3.1 = r3
-                case 2: t0.2 = r0; t1.2 = r1; t2.2 = r2; t3.2 = r3
-                default: t0.3 = r0; t1.3 = r1; t2.3 = r2; t3.3 = r3
+        } else {
+            var c = 0
+            while c < cin {
+                transformInputBlock(v + c, positionStride) { i, j in
+                    let y = y0 + i, x = x0 + j
+                    return y >= 0 && y < h && x >= 0 && x < w ? load(origin + i * rowStep + j * cin + c) : SIMD8()
                 }
+                c += 8
             }
-            // Columns: V_i = t_i B.
-            @inline(__always) func store(_ row: Int, _ t: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)) {
-                let base = v + (row * 4) * positionStride + c
-                UnsafeMutableRawPointer(base).storeBytes(of: t.0 - t.2, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(base + positionStride).storeBytes(of: t.1 + t.2, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(base + 2 * positionStride).storeBytes(of: t.2 - t.1, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(base + 3 * positionStride).storeBytes(of: t.1 - t.3, as: SIMD8<Float>.self)
-            }
-            store(0, t0); store(1, t1); store(2, t2); store(3, t3)
-            c += 8
         }
+    }
+
+    /// One 8-channel block of the input transform, the tile's input vector (i, j) given by `d`.
+    @inline(__always)
+    private func transformInputBlock(_ v: UnsafeMutablePointer<Float>, _ positionStride: Int, _ d: (Int, Int) -> SIMD8<Float>) {
+        // Bᵀ d: per column j, rows d0 − d2, d1 + d2, d2 − d1, d1 − d3.
+        @inline(__always) func column(_ j: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+            let d0 = d(0, j), d1 = d(1, j), d2 = d(2, j), d3 = d(3, j)
+            return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+        }
+        let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3)
+        // (Bᵀ d) B: per row i, the same combination of its four columns.
+        @inline(__always) func row(_ i: Int, _ t0: SIMD8<Float>, _ t1: SIMD8<Float>, _ t2: SIMD8<Float>, _ t3: SIMD8<Float>) {
+            let base = UnsafeMutableRawPointer(v + 4 * i * positionStride)
+            let step = 4 * positionStride
+            base.storeBytes(of: t0 - t2, as: SIMD8<Float>.self)
+            base.storeBytes(of: t1 + t2, toByteOffset: step, as: SIMD8<Float>.self)
+            base.storeBytes(of: t2 - t1, toByteOffset: 2 * step, as: SIMD8<Float>.self)
+            base.storeBytes(of: t1 - t3, toByteOffset: 3 * step, as: SIMD8<Float>.self)
+        }
+        row(0, c0.0, c1.0, c2.0, c3.0)
+        row(1, c0.1, c1.1, c2.1, c3.1)
+        row(2, c0.2, c1.2, c2.2, c3.2)
+        row(3, c0.3, c1.3, c2.3, c3.3)
     }
 
     /// Y = Aᵀ M A plus bias, activated, for tile (ty, tx) of image n, every output channel 8 at
     /// a time; only pixels inside the map and `clip` are written.
     @inline(__always)
-    private func transformOutput(_ m: UnsafePointer<Float>, positionStride: Int, n: Int, ty: Int, tx: Int,
-                                 clip: FeatureRegion, output: UnsafeMutablePointer<Float>) {
+    private func transformOutput<E: KernelEpilogue>(_ m: UnsafePointer<Float>, positionStride: Int, n: Int, ty: Int, tx: Int,
+                                                    clip: FeatureRegion, output: UnsafeMutablePointer<Float>,
+                                                    _: E.Type, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>) {
         let cout = g.outputChannels, oh = g.outputHeight, ow = g.outputWidth
         let y = 2 * ty, x = 2 * tx
         let rows = clip.rows.clamped(to: y..<(y + 2)), columns = clip.columns.clamped(to: x..<(x + 2))
@@ -211,8 +247,8 @@ final class WinogradConv2DKernel: @unchecked Sendable {
             let a0 = m00 + m10 + m20, a1 = m01 + m11 + m21, a2 = m02 + m12 + m22, a3 = m03 + m13 + m23
             let b0 = m10 - m20 - m30, b1 = m11 - m21 - m31, b2 = m12 - m22 - m32, b3 = m13 - m23 - m33
             let bias = load(self.bias + c)
-            let y00 = activation.vector(a0 + a1 + a2 + bias), y01 = activation.vector(a1 - a2 - a3 + bias)
-            let y10 = activation.vector(b0 + b1 + b2 + bias), y11 = activation.vector(b1 - b2 - b3 + bias)
+            let y00 = E.apply(a0 + a1 + a2 + bias, lo, hi, activation), y01 = E.apply(a1 - a2 - a3 + bias, lo, hi, activation)
+            let y10 = E.apply(b0 + b1 + b2 + bias, lo, hi, activation), y11 = E.apply(b1 - b2 - b3 + bias, lo, hi, activation)
             @inline(__always) func store(_ value: SIMD8<Float>, _ dy: Int, _ dx: Int) {
                 UnsafeMutableRawPointer(image + ((y + dy) * ow + x + dx) * cout + c).storeBytes(of: value, as: SIMD8<Float>.self)
             }
