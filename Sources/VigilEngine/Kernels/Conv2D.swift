@@ -60,8 +60,16 @@ final class Conv2DKernel: @unchecked Sendable {
 
     /// input: `[N, H, W, Cin]`; output: `[N, OH, OW, Cout]`.
     /// - residual: optional `[N, OH, OW, C ≤ Cout]` added to the first C channels before the activation.
-    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: Residual? = nil) {
-        if residual == nil, let winograd { return winograd.run(input: input, output: output) }
+    /// - winogradScratch: `winograd.scratchCount` floats for the Winograd form (planned steps
+    ///   pass a part of the arena); nil allocates it for this call.
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: Residual? = nil,
+             winogradScratch: UnsafeMutablePointer<Float>? = nil) {
+        if residual == nil, let winograd {
+            if let winogradScratch { return winograd.run(input: input, output: output, scratch: winogradScratch) }
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: winograd.scratchCount)
+            defer { scratch.deallocate() }
+            return winograd.run(input: input, output: output, scratch: scratch)
+        }
         let pixels = g.batch * g.outputHeight * g.outputWidth
         if isPointwise {
             let work = pixels * g.inputChannels * g.outputChannels

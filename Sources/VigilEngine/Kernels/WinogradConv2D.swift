@@ -23,14 +23,17 @@ final class WinogradConv2DKernel: @unchecked Sendable {
     /// Tiles per block: the GEMMs' rows. `V` and `M` of one block (16 × tiles × (Cin + Cout)
     /// floats) stay within about 384 KB, so they are still in L2 when the output transform reads.
     let blockTiles: Int
-    /// Per thread: V `[16][blockTiles][Cin]` then M `[16][blockTiles][Cout]`, each position
-    /// `vStride` / `mStride` floats after the previous.
-    let scratch: UnsafeMutablePointer<Float>
     /// A position's block plus one cache line: at exact multiples of 4 KB (48 tiles × 64
     /// channels is 12 KB) the 16 positions of one tile fell into one L1 set, which holds 8 lines,
     /// and the transforms, reading or writing all 16, missed on every access.
     let vStride: Int, mStride: Int
+    /// Scratch per thread: V `[16][blockTiles][Cin]` then M `[16][blockTiles][Cout]`, each
+    /// position `vStride` / `mStride` floats after the previous.
     var scratchPerThread: Int { 16 * (vStride + mStride) }
+    /// The scratch a whole-map run needs (`run(input:output:scratch:)`): the planner places it
+    /// in the session's arena, live during this step only, so that forty such layers do not
+    /// each hold their own (YOLOv8n's max RSS at two threads was 141 MiB that way, 107 without).
+    var scratchCount: Int { threads * scratchPerThread }
     let tileRows: Int, tileColumns: Int
 
     /// 3×3, stride 1, no dilation, one group, channel counts multiples of 8 and at least 16,
@@ -71,35 +74,34 @@ final class WinogradConv2DKernel: @unchecked Sendable {
         blockTiles = max(12, min(96, 6144 / (cin + cout) / 12 * 12))
         vStride = blockTiles * cin + 16
         mStride = blockTiles * cout + 16
-        let scratchCount = self.threads * 16 * (vStride + mStride)
-        scratch = .allocate(capacity: scratchCount)
-        scratch.initialize(repeating: 0, count: scratchCount)
         tileRows = (g.outputHeight + 1) / 2
         tileColumns = (g.outputWidth + 1) / 2
     }
 
     deinit {
         bias.deallocate()
-        scratch.deallocate()
     }
 
-    /// input: `[N, H, W, Cin]`; output: `[N, OH, OW, Cout]`.
-    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    /// input: `[N, H, W, Cin]`; output: `[N, OH, OW, Cout]`; scratch: `scratchCount` floats.
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         let tiles = g.batch * tileRows * tileColumns
         let blocks = (tiles + blockTiles - 1) / blockTiles
         let work = tiles * 16 * g.inputChannels * g.outputChannels
         let chunks = work < minimumParallelWork ? 1 : max(1, min(threads, blocks))
         let region = TileRegion(rows: 0..<tileRows, columns: 0..<tileColumns, clip: FeatureRegion(rows: 0..<g.outputHeight, columns: 0..<g.outputWidth))
-        parallelChunks(chunks, threads: chunks, BlocksJob(kernel: self, input: input, output: output, region: region, chunks: chunks))
+        parallelChunks(chunks, threads: chunks, BlocksJob(kernel: self, input: input, output: output, region: region, chunks: chunks, scratch: scratch))
     }
 
     /// Only the output pixels in `region` (clamped to the map), on the calling thread, with the
-    /// same values a whole-map run writes there; the rest of `output` is left as it is.
+    /// same values a whole-map run writes there; the rest of `output` is left as it is. (It
+    /// allocates its one thread's scratch.)
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, region: FeatureRegion) {
         let clip = region.clamped(height: g.outputHeight, width: g.outputWidth)
         guard !clip.rows.isEmpty, !clip.columns.isEmpty else { return }
         let tiles = TileRegion(rows: clip.rows.lowerBound / 2..<(clip.rows.upperBound + 1) / 2,
                                columns: clip.columns.lowerBound / 2..<(clip.columns.upperBound + 1) / 2, clip: clip)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchPerThread)
+        defer { scratch.deallocate() }
         runBlocks(chunk: 0, of: 1, input: input, output: output, region: tiles, scratch: scratch)
     }
 
@@ -114,9 +116,10 @@ final class WinogradConv2DKernel: @unchecked Sendable {
         let input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
         let region: TileRegion
         let chunks: Int
+        let scratch: UnsafeMutablePointer<Float>
         func run(_ range: Range<Int>) {
             for chunk in range {
-                let scratch = kernel.scratch + chunk * kernel.scratchPerThread
+                let scratch = self.scratch + chunk * kernel.scratchPerThread
                 kernel.runBlocks(chunk: chunk, of: chunks, input: input, output: output, region: region, scratch: scratch)
             }
         }

@@ -102,6 +102,8 @@ final class Conv2DStep: ExecutionStep {
     /// output's: the channels past it get nothing, as from a zero channel padding).
     var residual = -1
     var residualChannels = 0
+    /// Arena offset of the Winograd form's scratch (`WinogradConv2DKernel.scratchCount`), or -1.
+    var winogradScratch = -1
     let kernel: Conv2DKernel
     var kind: String { "Conv2D" }
     var convolution: ConvolutionShape? { kernel.g.shape(activation: kernel.activation) }
@@ -112,7 +114,8 @@ final class Conv2DStep: ExecutionStep {
     init(name: String, input: Int, output: Int, kernel: Conv2DKernel) { (self.name, self.input, self.output, self.kernel) = (name, input, output, kernel) }
     func run(_ base: UnsafeMutablePointer<Float>) {
         kernel.run(input: base + input, output: base + output,
-                   residual: residual >= 0 ? Residual(pointer: base + residual, stride: residualChannels, channels: residualChannels) : nil)
+                   residual: residual >= 0 ? Residual(pointer: base + residual, stride: residualChannels, channels: residualChannels) : nil,
+                   winogradScratch: winogradScratch >= 0 ? base + winogradScratch : nil)
     }
 }
 

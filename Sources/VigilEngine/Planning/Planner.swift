@@ -269,12 +269,16 @@ struct Planner {
                     absorbed.formUnion(fused.skipped)
                 }
                 let kernel = Conv2DKernel(geometry: geometry, weights: w, bias: bias, activation: activation, threads: threads)
-                steps.append(PendingStep(reads: [input] + (residual.map { [$0] } ?? []), writes: [out]) { v in
+                // The Winograd form's scratch: a value this step writes and nothing reads, so its
+                // arena block is free again for the next step.
+                let scratch = residual == nil ? kernel.winograd.map { addValue(name: name + "/winograd", shape: [$0.scratchCount], perm: [0]) } : nil
+                steps.append(PendingStep(reads: [input] + (residual.map { [$0] } ?? []), writes: [out] + (scratch.map { [$0] } ?? [])) { v in
                     let step = Conv2DStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel)
                     if let residual {
                         step.residual = v[residual].offset
                         step.residualChannels = residualChannels
                     }
+                    if let scratch { step.winogradScratch = v[scratch].offset }
                     return step
                 })
             }
