@@ -39,6 +39,11 @@ struct Residual {
     }
 }
 
+/// Rows a micro-kernel computes, fixed at compile time so that the unused accumulators vanish.
+protocol TileRows { static var count: Int { get } }
+enum SixRows: TileRows { static var count: Int { 6 } }
+enum TwoRows: TileRows { static var count: Int { 2 } }
+
 enum GEMM {
     /// Rows per micro-kernel call.
     static let rowsPerKernel = 6
@@ -100,9 +105,12 @@ enum GEMM {
                         // A last panel of at most 8 columns (N ≤ 8): half the FMAs of the 16-wide tile.
                         narrowMicroKernel(k: b.k, a: a + first * lda, lda: lda, rows: count,
                                           b: b.panels + panel * b.k * 16, bias: bias.map { $0 + column }, epilogue, E.self)
+                    } else if count <= 2 {
+                        microKernel(k: b.k, a: a + first * lda, lda: lda, rows: count,
+                                    b: b.panels + panel * b.k * 16, bias: bias.map { $0 + column }, epilogue, E.self, TwoRows.self)
                     } else {
                         microKernel(k: b.k, a: a + first * lda, lda: lda, rows: count,
-                                    b: b.panels + panel * b.k * 16, bias: bias.map { $0 + column }, epilogue, E.self)
+                                    b: b.panels + panel * b.k * 16, bias: bias.map { $0 + column }, epilogue, E.self, SixRows.self)
                     }
                     first += count
                 }
@@ -219,10 +227,12 @@ enum GEMM {
 
     /// 6×16 register tile: twelve 8-wide accumulators, one broadcast of A and two loads of B per k;
     /// bias initialises the accumulators and the activation is applied before the store.
-    /// Rows past `rows` read row 0 (harmless) and are not stored.
+    /// Rows past `rows` read row 0 (harmless) and are not stored. With `R` = `TwoRows` only the
+    /// first two rows are computed (`rows` ≤ 2): the last row of a 7×7 map (49 = 8·6 + 1) cost
+    /// a whole six-row call per panel, a tenth of such a layer.
     @inline(__always)
-    static func microKernel<E: KernelEpilogue>(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int, b: UnsafePointer<Float>,
-                                               bias: UnsafePointer<Float>?, _ epilogue: Epilogue, _: E.Type) {
+    static func microKernel<E: KernelEpilogue, R: TileRows>(k: Int, a: UnsafePointer<Float>, lda: Int, rows: Int, b: UnsafePointer<Float>,
+                                                            bias: UnsafePointer<Float>?, _ epilogue: Epilogue, _: E.Type, _: R.Type = SixRows.self) {
         let columns = epilogue.columns
         let a0 = a
         let a1 = rows > 1 ? a + lda : a
@@ -247,24 +257,30 @@ enum GEMM {
             let b1 = braw.loadUnaligned(fromByteOffset: p * 64 + 32, as: SIMD8<Float>.self)
             var v = SIMD8<Float>(repeating: a0[p])
             c00.addProduct(v, b0); c01.addProduct(v, b1)
-            v = SIMD8<Float>(repeating: a1[p])
-            c10.addProduct(v, b0); c11.addProduct(v, b1)
-            v = SIMD8<Float>(repeating: a2[p])
-            c20.addProduct(v, b0); c21.addProduct(v, b1)
-            v = SIMD8<Float>(repeating: a3[p])
-            c30.addProduct(v, b0); c31.addProduct(v, b1)
-            v = SIMD8<Float>(repeating: a4[p])
-            c40.addProduct(v, b0); c41.addProduct(v, b1)
-            v = SIMD8<Float>(repeating: a5[p])
-            c50.addProduct(v, b0); c51.addProduct(v, b1)
+            if R.count > 1 {
+                v = SIMD8<Float>(repeating: a1[p])
+                c10.addProduct(v, b0); c11.addProduct(v, b1)
+            }
+            if R.count > 2 {
+                v = SIMD8<Float>(repeating: a2[p])
+                c20.addProduct(v, b0); c21.addProduct(v, b1)
+                v = SIMD8<Float>(repeating: a3[p])
+                c30.addProduct(v, b0); c31.addProduct(v, b1)
+                v = SIMD8<Float>(repeating: a4[p])
+                c40.addProduct(v, b0); c41.addProduct(v, b1)
+                v = SIMD8<Float>(repeating: a5[p])
+                c50.addProduct(v, b0); c51.addProduct(v, b1)
+            }
         }
         // The fused activation runs on the accumulators, before the only store.
         epilogue.store(0, c00, c01, E.self)
         if rows > 1 { epilogue.store(1, c10, c11, E.self) }
-        if rows > 2 { epilogue.store(2, c20, c21, E.self) }
-        if rows > 3 { epilogue.store(3, c30, c31, E.self) }
-        if rows > 4 { epilogue.store(4, c40, c41, E.self) }
-        if rows > 5 { epilogue.store(5, c50, c51, E.self) }
+        if R.count > 2 {
+            if rows > 2 { epilogue.store(2, c20, c21, E.self) }
+            if rows > 3 { epilogue.store(3, c30, c31, E.self) }
+            if rows > 4 { epilogue.store(4, c40, c41, E.self) }
+            if rows > 5 { epilogue.store(5, c50, c51, E.self) }
+        }
     }
 
     /// 4×24 register tile over a full panel and the first 8 columns of the next (the last,
