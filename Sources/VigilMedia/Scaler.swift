@@ -128,6 +128,14 @@ public final class Scaler {
         let (s0, s1, s2) = (normalization.scale.x, normalization.scale.y, normalization.scale.z)
         let (o0, o1, o2) = (normalization.offset.x, normalization.offset.y, normalization.offset.z)
         let contentEnd = box.offsetX + box.contentWidth
+        // Scale and offset for floats 0–7, 8–15 and 16–23 of eight interleaved RGB pixels.
+        let scale = (SIMD8<Float>(s0, s1, s2, s0, s1, s2, s0, s1), SIMD8<Float>(s2, s0, s1, s2, s0, s1, s2, s0),
+                     SIMD8<Float>(s1, s2, s0, s1, s2, s0, s1, s2))
+        let offset = (SIMD8<Float>(o0, o1, o2, o0, o1, o2, o0, o1), SIMD8<Float>(o2, o0, o1, o2, o0, o1, o2, o0),
+                      SIMD8<Float>(o1, o2, o0, o1, o2, o0, o1, o2))
+        @inline(__always) func floats(_ source: UnsafeRawPointer, _ part: Int) -> SIMD8<Float> {
+            SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: source.loadUnaligned(fromByteOffset: 8 * part, as: SIMD8<UInt8>.self)))
+        }
         for y in 0..<height {
             let row = output + y * width * 3
             let sourceRow = y - box.offsetY
@@ -137,11 +145,22 @@ public final class Scaler {
             }
             for x in 0..<box.offsetX { row[3 * x] = pad.x; row[3 * x + 1] = pad.y; row[3 * x + 2] = pad.z }
             let pixels = rgb.base + sourceRow * rgb.stride
-            for x in 0..<box.contentWidth {
+            // Eight pixels (24 bytes, three vectors whose lanes cycle through R, G, B) at a time.
+            let content = UnsafeMutableRawPointer(row + 3 * box.offsetX)
+            var x = 0
+            while x + 8 <= box.contentWidth {
+                let source = UnsafeRawPointer(pixels + 3 * x)
+                content.storeBytes(of: floats(source, 0) * scale.0 + offset.0, toByteOffset: 12 * x, as: SIMD8<Float>.self)
+                content.storeBytes(of: floats(source, 1) * scale.1 + offset.1, toByteOffset: 12 * x + 32, as: SIMD8<Float>.self)
+                content.storeBytes(of: floats(source, 2) * scale.2 + offset.2, toByteOffset: 12 * x + 64, as: SIMD8<Float>.self)
+                x += 8
+            }
+            while x < box.contentWidth {
                 let out = row + 3 * (box.offsetX + x)
                 out[0] = Float(pixels[3 * x]) * s0 + o0
                 out[1] = Float(pixels[3 * x + 1]) * s1 + o1
                 out[2] = Float(pixels[3 * x + 2]) * s2 + o2
+                x += 1
             }
             for x in contentEnd..<width { row[3 * x] = pad.x; row[3 * x + 1] = pad.y; row[3 * x + 2] = pad.z }
         }

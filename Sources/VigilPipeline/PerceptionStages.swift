@@ -117,8 +117,13 @@ public struct PreprocessStage: Stage {
     }
 
     public func process(_ frame: VideoFrame) throws -> ModelInput {
-        var values = [Float](repeating: 0, count: scaler.outputCount)
-        let letterbox = try values.withUnsafeMutableBufferPointer { try scaler.scale(frame, into: $0) }
+        // The scaler writes every element, so the array is not zero-filled first.
+        var letterbox: Letterbox?
+        let values = try [Float](unsafeUninitializedCapacity: scaler.outputCount) { buffer, count in
+            letterbox = try scaler.scale(frame, into: buffer)
+            count = buffer.count
+        }
+        guard let letterbox else { preconditionFailure("the scaler returned without a letterbox") }
         return ModelInput(frameIndex: frame.index, pts: frame.pts, values: values, transform: InputTransform(letterbox),
                           frame: keepFrames ? frame : nil)
     }
