@@ -118,12 +118,11 @@ public struct PreprocessStage: Stage {
 
     public func process(_ frame: VideoFrame) throws -> ModelInput {
         // The scaler writes every element, so the array is not zero-filled first.
-        var letterbox: Letterbox?
         let values = try [Float](unsafeUninitializedCapacity: scaler.outputCount) { buffer, count in
-            letterbox = try scaler.scale(frame, into: buffer)
+            try scaler.scale(frame, into: buffer)
             count = buffer.count
         }
-        guard let letterbox else { preconditionFailure("the scaler returned without a letterbox") }
+        let letterbox = scaler.letterbox(sourceWidth: frame.width, sourceHeight: frame.height)
         return ModelInput(frameIndex: frame.index, pts: frame.pts, values: values, transform: InputTransform(letterbox),
                           frame: keepFrames ? frame : nil)
     }

@@ -44,7 +44,7 @@ final class WinogradConv2DKernel: @unchecked Sendable {
             && g.inputChannels >= 16 && g.outputChannels >= 16 && g.outputHeight >= 4 && g.outputWidth >= 4
     }
 
-    /// - weights: OIHW `[Cout, Cin, 3, 3]`; bias `[Cout]` or nil.
+    /// - weights: OIHW `[Cout, Cin, 3, 3]`; bias `[Cout]` (zeros when the model has none).
     init(geometry: ConvolutionGeometry, weights w: Tensor, bias: UnsafePointer<Float>, activation: Activation, threads: Int) {
         g = geometry
         self.activation = activation
@@ -109,6 +109,15 @@ final class WinogradConv2DKernel: @unchecked Sendable {
     struct TileRegion {
         let rows: Range<Int>, columns: Range<Int>
         let clip: FeatureRegion
+
+        var tilesPerImage: Int { rows.count * columns.count }
+
+        /// Tile `index` of the region, numbered image by image, row-major.
+        @inline(__always)
+        func tile(_ index: Int) -> (n: Int, ty: Int, tx: Int) {
+            let n = index / tilesPerImage, within = index % tilesPerImage
+            return (n, rows.lowerBound + within / columns.count, columns.lowerBound + within % columns.count)
+        }
     }
 
     struct BlocksJob: ParallelJob {
@@ -129,20 +138,15 @@ final class WinogradConv2DKernel: @unchecked Sendable {
     /// blocks of `blockTiles`: input transform, 16 GEMMs, output transform.
     func runBlocks(chunk: Int, of chunks: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                    region: TileRegion, scratch: UnsafeMutablePointer<Float>) {
-        let perImage = region.rows.count * region.columns.count
-        let tiles = g.batch * perImage
+        let tiles = g.batch * region.tilesPerImage
         let blocks = (tiles + blockTiles - 1) / blockTiles
         let cin = g.inputChannels, cout = g.outputChannels
         let v = scratch, m = scratch + 16 * vStride
         var block = blocks * chunk / chunks
         while block < blocks * (chunk + 1) / chunks {
             let first = block * blockTiles, count = min(blockTiles, tiles - first)
-            @inline(__always) func tile(_ t: Int) -> (n: Int, ty: Int, tx: Int) {
-                let index = first + t, n = index / perImage, within = index % perImage
-                return (n, region.rows.lowerBound + within / region.columns.count, region.columns.lowerBound + within % region.columns.count)
-            }
             for t in 0..<count {
-                let (n, ty, tx) = tile(t)
+                let (n, ty, tx) = region.tile(first + t)
                 transformInput(input, n: n, ty: ty, tx: tx, into: v + t * cin, positionStride: vStride)
             }
             for position in 0..<16 {
@@ -164,11 +168,9 @@ final class WinogradConv2DKernel: @unchecked Sendable {
     /// activation compiled in (one dispatch per block, not one call per vector).
     private func transformOutputs<E: KernelEpilogue>(first: Int, count: Int, m: UnsafePointer<Float>, region: TileRegion,
                                                      output: UnsafeMutablePointer<Float>, _: E.Type) {
-        let perImage = region.rows.count * region.columns.count
         let (lo, hi) = activation.clipBounds
         for t in 0..<count {
-            let index = first + t, n = index / perImage, within = index % perImage
-            let ty = region.rows.lowerBound + within / region.columns.count, tx = region.columns.lowerBound + within % region.columns.count
+            let (n, ty, tx) = region.tile(first + t)
             transformOutput(m + t * g.outputChannels, positionStride: mStride, n: n, ty: ty, tx: tx, clip: region.clip, output: output,
                             E.self, lo, hi)
         }
