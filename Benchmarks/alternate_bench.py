@@ -6,7 +6,8 @@
 Each round runs every configuration on every model once (`vigil bench MODEL --threads THREADS
 --runs RUNS --json`), configurations in the order given, so that a drift of the host hits all of
 them alike. Per model and configuration it prints the median of the per-round medians, the
-lowest per-round median and the lowest single run. Example (the Winograd switch, one build):
+lowest per-round median, the lowest single run, and every round's median in order (so that a
+slow spell of the host shows as a run of rounds). Example (the Winograd switch, one build):
 
     python3 Benchmarks/alternate_bench.py 3 10 1 Models/cache/yolov8n_random.onnx:640x640 \\
         direct=VIGIL_WINOGRAD:0@.build/release/vigil winograd=@.build/release/vigil
@@ -53,8 +54,9 @@ def main():
     print(f"cpu: {cpu}; {rounds} rounds of {runs} runs, {threads} thread(s)")
     for (model, label), values in results.items():
         medians = sorted(v[0] for v in values)
-        print("%-45s %-12s median of medians %.3f ms, lowest median %.3f ms, min %.3f ms"
-              % (os.path.basename(model), label, statistics.median(medians), medians[0], min(v[1] for v in values)))
+        print("%-45s %-12s median of medians %.3f ms, lowest median %.3f ms, min %.3f ms; by round: %s"
+              % (os.path.basename(model), label, statistics.median(medians), medians[0], min(v[1] for v in values),
+                 " ".join("%.2f" % v[0] for v in values)))
 
 
 if __name__ == "__main__":

@@ -142,11 +142,19 @@ enum GEMM {
         let activation: Activation
         let lo: SIMD8<Float>, hi: SIMD8<Float>
 
-        /// Stores tile row `row` (16 columns, of which `columns` are real). The full-width case
-        /// is kept small so that it inlines into the micro-kernel; partial tiles take a call.
+        /// Whether every row of the tile is stored whole (16 columns, and a residual, if any,
+        /// over all of them): then `storeFull` applies, which makes no call.
+        var isFullWidth: Bool { columns == 16 && (residual.map { $0.channels >= 16 } ?? true) }
+
+        /// Stores tile row `row` (16 columns, of which `columns` are real).
         @inline(__always)
         func store<E: KernelEpilogue>(_ row: Int, _ rawLo: SIMD8<Float>, _ rawHi: SIMD8<Float>, _: E.Type) {
-            guard columns == 16, residual.map({ $0.channels >= 16 }) ?? true else { return storePartial(row, rawLo, rawHi, E.self) }
+            if isFullWidth { storeFull(row, rawLo, rawHi, E.self) } else { storePartial(row, rawLo, rawHi, E.self) }
+        }
+
+        /// Stores tile row `row` of a full-width tile (`isFullWidth`).
+        @inline(__always)
+        func storeFull<E: KernelEpilogue>(_ row: Int, _ rawLo: SIMD8<Float>, _ rawHi: SIMD8<Float>, _: E.Type) {
             var sumLo = rawLo, sumHi = rawHi
             if let residual {
                 let r = UnsafeRawPointer(residual.pointer + row * residual.stride)
@@ -178,10 +186,19 @@ enum GEMM {
             if columns > 8 { Self.store(E.apply(sumHi, lo, hi, activation), out + 8, count: columns - 8) }
         }
 
+        /// Whether every row of a narrow tile is stored whole (8 columns, and a residual, if
+        /// any, over all of them): then `storeNarrowFull` applies, which makes no call.
+        var isFullNarrow: Bool { columns == 8 && (residual.map { $0.channels >= 8 } ?? true) }
+
         /// Stores row `row` of a narrow tile (`columns` ≤ 8), as `store`.
         @inline(__always)
         func storeNarrow<E: KernelEpilogue>(_ row: Int, _ raw: SIMD8<Float>, _: E.Type) {
-            guard columns == 8, residual.map({ $0.channels >= 8 }) ?? true else { return storeNarrowPartial(row, raw, E.self) }
+            if isFullNarrow { storeNarrowFull(row, raw, E.self) } else { storeNarrowPartial(row, raw, E.self) }
+        }
+
+        /// Stores row `row` of a narrow tile that `isFullNarrow`.
+        @inline(__always)
+        func storeNarrowFull<E: KernelEpilogue>(_ row: Int, _ raw: SIMD8<Float>, _: E.Type) {
             var sum = raw
             if let residual { sum += UnsafeRawPointer(residual.pointer + row * residual.stride).loadUnaligned(as: SIMD8<Float>.self) }
             UnsafeMutableRawPointer(c + row * ldc).storeBytes(of: E.apply(sum, lo, hi, activation), as: SIMD8<Float>.self)
@@ -272,15 +289,36 @@ enum GEMM {
                 c50.addProduct(v, b0); c51.addProduct(v, b1)
             }
         }
-        // The fused activation runs on the accumulators, before the only store.
-        epilogue.store(0, c00, c01, E.self)
-        if rows > 1 { epilogue.store(1, c10, c11, E.self) }
-        if R.count > 2 {
-            if rows > 2 { epilogue.store(2, c20, c21, E.self) }
-            if rows > 3 { epilogue.store(3, c30, c31, E.self) }
-            if rows > 4 { epilogue.store(4, c40, c41, E.self) }
-            if rows > 5 { epilogue.store(5, c50, c51, E.self) }
+        // The fused activation runs on the accumulators, before the only store. Partial tiles
+        // go out of line in one call that nothing follows: a call between the row stores made
+        // the compiler spill all twelve accumulators to the stack first, on every tile, and
+        // those spills slowed the next tile's loads by up to 60% depending on where the stack
+        // fell (1×1 16→64 on 40×40: 0.040 to 0.063 ms from one process to the next).
+        guard epilogue.isFullWidth else {
+            return storePartialTile(epilogue, rows: R.count > 2 ? rows : min(rows, 2), c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, E.self)
         }
+        epilogue.storeFull(0, c00, c01, E.self)
+        if rows > 1 { epilogue.storeFull(1, c10, c11, E.self) }
+        if R.count > 2 {
+            if rows > 2 { epilogue.storeFull(2, c20, c21, E.self) }
+            if rows > 3 { epilogue.storeFull(3, c30, c31, E.self) }
+            if rows > 4 { epilogue.storeFull(4, c40, c41, E.self) }
+            if rows > 5 { epilogue.storeFull(5, c50, c51, E.self) }
+        }
+    }
+
+    /// The stores of a `microKernel` tile that is not `isFullWidth`.
+    @inline(never)
+    static func storePartialTile<E: KernelEpilogue>(_ epilogue: Epilogue, rows: Int, _ c00: SIMD8<Float>, _ c01: SIMD8<Float>,
+                                                    _ c10: SIMD8<Float>, _ c11: SIMD8<Float>, _ c20: SIMD8<Float>, _ c21: SIMD8<Float>,
+                                                    _ c30: SIMD8<Float>, _ c31: SIMD8<Float>, _ c40: SIMD8<Float>, _ c41: SIMD8<Float>,
+                                                    _ c50: SIMD8<Float>, _ c51: SIMD8<Float>, _: E.Type) {
+        epilogue.storePartial(0, c00, c01, E.self)
+        if rows > 1 { epilogue.storePartial(1, c10, c11, E.self) }
+        if rows > 2 { epilogue.storePartial(2, c20, c21, E.self) }
+        if rows > 3 { epilogue.storePartial(3, c30, c31, E.self) }
+        if rows > 4 { epilogue.storePartial(4, c40, c41, E.self) }
+        if rows > 5 { epilogue.storePartial(5, c50, c51, E.self) }
     }
 
     /// 4×24 register tile over a full panel and the first 8 columns of the next (the last,
@@ -320,6 +358,25 @@ enum GEMM {
             v = SIMD8<Float>(repeating: a3[p])
             c30.addProduct(v, b0); c31.addProduct(v, b1); c32.addProduct(v, b2)
         }
+        // As in `microKernel`: partial stores (`rest` has 1–8 real columns) go out of line in
+        // one call, so that the accumulators are not spilled to the stack first.
+        if rest.isFullNarrow && first.isFullWidth {
+            first.storeFull(0, c00, c01, E.self); rest.storeNarrowFull(0, c02, E.self)
+            if rows > 1 { first.storeFull(1, c10, c11, E.self); rest.storeNarrowFull(1, c12, E.self) }
+            if rows > 2 { first.storeFull(2, c20, c21, E.self); rest.storeNarrowFull(2, c22, E.self) }
+            if rows > 3 { first.storeFull(3, c30, c31, E.self); rest.storeNarrowFull(3, c32, E.self) }
+            return
+        }
+        storePartialWideTile(first, rest, rows: rows, c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32, E.self)
+    }
+
+    /// The stores of a `wideMicroKernel` tile with a partial part.
+    @inline(never)
+    static func storePartialWideTile<E: KernelEpilogue>(_ first: Epilogue, _ rest: Epilogue, rows: Int,
+                                                        _ c00: SIMD8<Float>, _ c01: SIMD8<Float>, _ c02: SIMD8<Float>,
+                                                        _ c10: SIMD8<Float>, _ c11: SIMD8<Float>, _ c12: SIMD8<Float>,
+                                                        _ c20: SIMD8<Float>, _ c21: SIMD8<Float>, _ c22: SIMD8<Float>,
+                                                        _ c30: SIMD8<Float>, _ c31: SIMD8<Float>, _ c32: SIMD8<Float>, _: E.Type) {
         first.store(0, c00, c01, E.self); rest.storeNarrow(0, c02, E.self)
         if rows > 1 { first.store(1, c10, c11, E.self); rest.storeNarrow(1, c12, E.self) }
         if rows > 2 { first.store(2, c20, c21, E.self); rest.storeNarrow(2, c22, E.self) }
@@ -353,11 +410,25 @@ enum GEMM {
             c4.addProduct(SIMD8<Float>(repeating: a4[p]), b0)
             c5.addProduct(SIMD8<Float>(repeating: a5[p]), b0)
         }
-        epilogue.storeNarrow(0, c0, E.self)
-        if rows > 1 { epilogue.storeNarrow(1, c1, E.self) }
-        if rows > 2 { epilogue.storeNarrow(2, c2, E.self) }
-        if rows > 3 { epilogue.storeNarrow(3, c3, E.self) }
-        if rows > 4 { epilogue.storeNarrow(4, c4, E.self) }
-        if rows > 5 { epilogue.storeNarrow(5, c5, E.self) }
+        guard epilogue.isFullNarrow else { return storePartialNarrowTile(epilogue, rows: rows, c0, c1, c2, c3, c4, c5, E.self) }
+        epilogue.storeNarrowFull(0, c0, E.self)
+        if rows > 1 { epilogue.storeNarrowFull(1, c1, E.self) }
+        if rows > 2 { epilogue.storeNarrowFull(2, c2, E.self) }
+        if rows > 3 { epilogue.storeNarrowFull(3, c3, E.self) }
+        if rows > 4 { epilogue.storeNarrowFull(4, c4, E.self) }
+        if rows > 5 { epilogue.storeNarrowFull(5, c5, E.self) }
+    }
+
+    /// The stores of a `narrowMicroKernel` tile that is not `isFullNarrow`.
+    @inline(never)
+    static func storePartialNarrowTile<E: KernelEpilogue>(_ epilogue: Epilogue, rows: Int, _ c0: SIMD8<Float>, _ c1: SIMD8<Float>,
+                                                          _ c2: SIMD8<Float>, _ c3: SIMD8<Float>, _ c4: SIMD8<Float>, _ c5: SIMD8<Float>,
+                                                          _: E.Type) {
+        epilogue.storeNarrowPartial(0, c0, E.self)
+        if rows > 1 { epilogue.storeNarrowPartial(1, c1, E.self) }
+        if rows > 2 { epilogue.storeNarrowPartial(2, c2, E.self) }
+        if rows > 3 { epilogue.storeNarrowPartial(3, c3, E.self) }
+        if rows > 4 { epilogue.storeNarrowPartial(4, c4, E.self) }
+        if rows > 5 { epilogue.storeNarrowPartial(5, c5, E.self) }
     }
 }
