@@ -23,6 +23,9 @@ struct PerceptionOptions: ParsableArguments {
           help: "Give each inference thread its own copy of the model and its own frame: the most frames per second, results still in frame order. Without it the threads share the layers of one frame at a time: the least latency per frame. Default: on for files, off for live stream URLs (rtsp://, udp://, ...).")
     var frameParallel: Bool?
 
+    @Option(help: "Decoder threads (0: FFmpeg's choice, one per core).")
+    var decoderThreads: Int = 0
+
     @Option(help: "Directory holding the model sidecars (default: ./Models, then the one beside the executable).")
     var modelsDirectory: String?
 
@@ -32,6 +35,7 @@ struct PerceptionOptions: ParsableArguments {
     func validate() throws {
         if let maxFrames, maxFrames < 1 { throw ValidationError("--max-frames must be at least 1") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if decoderThreads < 0 { throw ValidationError("--decoder-threads must be at least 0") }
     }
 }
 
@@ -51,7 +55,7 @@ func runPerception(_ options: PerceptionOptions, input: String, defaultModel: St
     guard tasks.contains(metadata.task) else {
         throw ValidationError("model '\(metadata.shortName)' is a \(metadata.task) model; use `vigil \(metadata.task == "segmentation" ? "segment" : "detect")`")
     }
-    let video = try VideoFileSource(path: input)
+    let video = try VideoFileSource(path: input, threads: options.decoderThreads)
     let graph = try ModelLoader.load(path: modelPath)
     let shape = PerceptionPipeline.inputShape(for: metadata, sourceWidth: video.width, sourceHeight: video.height)
     let inputName = metadata.input.name ?? graph.inputDescriptions.first?.name ?? ""
@@ -171,6 +175,9 @@ struct Segment: ParsableCommand {
 
 struct ModelList: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "models", abstract: "List the models Vigil knows by short name.")
+    @Option(help: "Decoder threads (0: FFmpeg's choice, one per core).")
+    var decoderThreads: Int = 0
+
     @Option(help: "Directory holding the model sidecars.")
     var modelsDirectory: String?
     func run() throws {

@@ -71,8 +71,9 @@ final class VigilCommandTests: XCTestCase {
     }
 
     /// Files default to frame parallelism; `--no-frame-parallel` shares each frame's layers
-    /// between the threads instead. Both write the same detections, frame for frame.
-    func testFrameParallelAndLayerParallelAgree() throws {
+    /// between the threads instead. Both write the same detections, frame for frame, and so
+    /// does a one-thread decoder (`--decoder-threads 1`, no frame threading in FFmpeg).
+    func testFrameParallelLayerParallelAndOneDecoderThreadAgree() throws {
         func detections(_ extra: [String]) throws -> (lines: [String], stderr: String) {
             let result = try run(["detect", "Samples/carphone.mp4", "--max-frames", "30", "--threads", "2"] + extra)
             XCTAssertEqual(result.status, 0, result.stderr)
@@ -85,10 +86,13 @@ final class VigilCommandTests: XCTestCase {
             return (lines, result.stderr)
         }
         let frames = try detections([]), layers = try detections(["--no-frame-parallel"])
+        let oneDecoderThread = try detections(["--decoder-threads", "1"])
         XCTAssertTrue(frames.stderr.contains("inference: 2 frames at once, 1 thread each"), frames.stderr)
         XCTAssertTrue(layers.stderr.contains("inference: 1 frame at a time, 2 threads"), layers.stderr)
         XCTAssertEqual(frames.lines.count, 30)
         XCTAssertEqual(frames.lines, layers.lines)
+        XCTAssertEqual(frames.lines, oneDecoderThread.lines)
+        XCTAssertNotEqual(try run(["detect", "Samples/carphone.mp4", "--decoder-threads", "-1"]).status, 0)
     }
 
     func testMaxFramesAndOutputFile() throws {
