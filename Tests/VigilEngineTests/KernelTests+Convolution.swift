@@ -117,6 +117,11 @@ final class ConvolutionKernelTests: XCTestCase {
         // single blocks, then a last block overlapping its neighbour: 44 = 32 + 8 + 4).
         check(ConvCase(channels: 44, height: 7, width: 7, outputChannels: 44, kernel: (5, 5), padding: pads(2, 2, 2, 2), groups: 44, activation: .hardSwish))
         check(ConvCase(channels: 28, height: 9, width: 12, outputChannels: 28, strides: (2, 2), padding: pads(0, 0, 1, 1), groups: 28, activation: .clip(min: 0, max: 6)))
+        // The edge path's epilogues, compiled in by type: each activation it specialises for,
+        // on 32-channel blocks with 3, 4 and 5 horizontal taps.
+        for activation: Activation in [.identity, .relu, .clip(min: 0, max: 6), .sigmoid] {
+            check(ConvCase(channels: 64, height: 6, width: 7, outputChannels: 64, kernel: (5, 5), padding: pads(2, 2, 2, 2), groups: 64, activation: activation))
+        }
     }
 
     func testDepthwiseMultiplier() {

@@ -129,7 +129,12 @@ final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
         /// that four independent accumulations hide the FMA latency. The tap count is a type so
         /// that the tap loop unrolls: on the pose detector's 7×7 maps under 5×5 windows nearly
         /// every pixel is an edge pixel, and the loop's own overhead held them to 21 GFLOP/s.
-        @inline(__always) func edgeBlocks<T: EdgeTaps>(_: T.Type, ox: Int, x0: Int, kxLo: Int, end: Int, firstRow: UnsafePointer<Float>) {
+        let (lo, hi) = activation.clipBounds
+        @inline(__always) func edgeBlocks<T: EdgeTaps, E: KernelEpilogue>(_: T.Type, _: E.Type, ox: Int, x0: Int, kxLo: Int, end: Int,
+                                                                          firstRow: UnsafePointer<Float>) {
+            @inline(__always) func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+                UnsafeMutableRawPointer(p).storeBytes(of: E.apply(v, lo, hi, activation), as: SIMD8<Float>.self)
+            }
             var ch = 0
             while ch < end {
                 var a0 = load(bias + ch), a1 = load(bias + ch + 8), a2 = load(bias + ch + 16), a3 = load(bias + ch + 24)
@@ -157,13 +162,27 @@ final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
             let (kxLo, kxHi) = Self.validTaps(origin: x0, kernel: kw, dilation: dw, size: width)
             let firstRow = inBase + (iy0 + kyLo * g.dilationH) * width * c
             let end = blocked & ~31
-            switch kxHi - kxLo {
-            case 1: edgeBlocks(EdgeTaps1.self, ox: ox, x0: x0, kxLo: kxLo, end: end, firstRow: firstRow)
-            case 2: edgeBlocks(EdgeTaps2.self, ox: ox, x0: x0, kxLo: kxLo, end: end, firstRow: firstRow)
-            case 3: edgeBlocks(EdgeTaps3.self, ox: ox, x0: x0, kxLo: kxLo, end: end, firstRow: firstRow)
-            case 4: edgeBlocks(EdgeTaps4.self, ox: ox, x0: x0, kxLo: kxLo, end: end, firstRow: firstRow)
-            case 5: edgeBlocks(EdgeTaps5.self, ox: ox, x0: x0, kxLo: kxLo, end: end, firstRow: firstRow)
-            default:
+            // The epilogue as a type too, so that the stores inline: a run-time switch on the
+            // activation at each store kept them out of line, with the accumulators spilled.
+            @inline(__always) func edgeTaps<E: KernelEpilogue>(_: E.Type) -> Bool {
+                switch kxHi - kxLo {
+                case 1: edgeBlocks(EdgeTaps1.self, E.self, ox: ox, x0: x0, kxLo: kxLo, end: end, firstRow: firstRow)
+                case 2: edgeBlocks(EdgeTaps2.self, E.self, ox: ox, x0: x0, kxLo: kxLo, end: end, firstRow: firstRow)
+                case 3: edgeBlocks(EdgeTaps3.self, E.self, ox: ox, x0: x0, kxLo: kxLo, end: end, firstRow: firstRow)
+                case 4: edgeBlocks(EdgeTaps4.self, E.self, ox: ox, x0: x0, kxLo: kxLo, end: end, firstRow: firstRow)
+                case 5: edgeBlocks(EdgeTaps5.self, E.self, ox: ox, x0: x0, kxLo: kxLo, end: end, firstRow: firstRow)
+                default: return false
+                }
+                return true
+            }
+            let done: Bool
+            switch activation {
+            case .identity: done = edgeTaps(IdentityEpilogue.self)
+            case .relu: done = edgeTaps(ReluEpilogue.self)
+            case .clip: done = edgeTaps(ClipEpilogue.self)
+            default: done = edgeTaps(GeneralEpilogue.self)
+            }
+            if !done {
                 // Wider windows: the same with the tap count at run time.
                 var ch = 0
                 while ch < end {
