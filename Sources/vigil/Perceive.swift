@@ -175,9 +175,6 @@ struct Segment: ParsableCommand {
 
 struct ModelList: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "models", abstract: "List the models Vigil knows by short name.")
-    @Option(help: "Decoder threads (0: FFmpeg's choice, one per core).")
-    var decoderThreads: Int = 0
-
     @Option(help: "Directory holding the model sidecars.")
     var modelsDirectory: String?
     func run() throws {

@@ -122,6 +122,8 @@ final class ConvolutionKernelTests: XCTestCase {
         for activation: Activation in [.identity, .relu, .clip(min: 0, max: 6), .sigmoid] {
             check(ConvCase(channels: 64, height: 6, width: 7, outputChannels: 64, kernel: (5, 5), padding: pads(2, 2, 2, 2), groups: 64, activation: activation))
         }
+        // Up to 7 horizontal taps: past the specialised counts, taken at run time.
+        check(ConvCase(channels: 32, height: 9, width: 9, outputChannels: 32, kernel: (7, 7), padding: pads(3, 3, 3, 3), groups: 32, activation: .relu))
     }
 
     func testDepthwiseMultiplier() {

@@ -125,13 +125,15 @@ final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
             UnsafeMutableRawPointer(p).storeBytes(of: result, as: SIMD8<Float>.self)
         }
         /// Channels `0..<end` (a multiple of 32) of the pixel whose window starts at input column
-        /// `x0`, with horizontal taps `kxLo..<kxLo + T.count`, four 8-channel blocks at a time so
-        /// that four independent accumulations hide the FMA latency. The tap count is a type so
-        /// that the tap loop unrolls: on the pose detector's 7×7 maps under 5×5 windows nearly
-        /// every pixel is an edge pixel, and the loop's own overhead held them to 21 GFLOP/s.
+        /// `x0`, with horizontal taps `kxLo..<kxLo + taps`, four 8-channel blocks at a time so
+        /// that four independent accumulations hide the FMA latency. The tap count is a type
+        /// where it can be (`T.count`, 0 for `EdgeTapsAny`), so that the tap loop unrolls: on the
+        /// pose detector's 7×7 maps under 5×5 windows nearly every pixel is an edge pixel, and
+        /// the loop's own overhead held them to 21 GFLOP/s.
         let (lo, hi) = activation.clipBounds
-        @inline(__always) func edgeBlocks<T: EdgeTaps, E: KernelEpilogue>(_: T.Type, _: E.Type, ox: Int, x0: Int, kxLo: Int, end: Int,
-                                                                          firstRow: UnsafePointer<Float>) {
+        @inline(__always) func edgeBlocks<T: EdgeTaps, E: KernelEpilogue>(_: T.Type, _: E.Type, ox: Int, x0: Int, kxLo: Int, taps: Int,
+                                                                          end: Int, firstRow: UnsafePointer<Float>) {
+            let taps = T.count > 0 ? T.count : taps
             @inline(__always) func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
                 UnsafeMutableRawPointer(p).storeBytes(of: E.apply(v, lo, hi, activation), as: SIMD8<Float>.self)
             }
@@ -141,7 +143,7 @@ final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
                 var inRow = firstRow + ch + (x0 + kxLo * dw) * c
                 var w = weights + kyLo * kw * c + kxLo * c + ch
                 for _ in kyLo..<kyHi {
-                    for j in 0..<T.count {
+                    for j in 0..<taps {
                         let src = inRow + j * dw * c, wk = w + j * c
                         a0.addProduct(load(src), load(wk))
                         a1.addProduct(load(src + 8), load(wk + 8))
@@ -164,45 +166,22 @@ final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
             let end = blocked & ~31
             // The epilogue as a type too, so that the stores inline: a run-time switch on the
             // activation at each store kept them out of line, with the accumulators spilled.
-            @inline(__always) func edgeTaps<E: KernelEpilogue>(_: E.Type) -> Bool {
-                switch kxHi - kxLo {
-                case 1: edgeBlocks(EdgeTaps1.self, E.self, ox: ox, x0: x0, kxLo: kxLo, end: end, firstRow: firstRow)
-                case 2: edgeBlocks(EdgeTaps2.self, E.self, ox: ox, x0: x0, kxLo: kxLo, end: end, firstRow: firstRow)
-                case 3: edgeBlocks(EdgeTaps3.self, E.self, ox: ox, x0: x0, kxLo: kxLo, end: end, firstRow: firstRow)
-                case 4: edgeBlocks(EdgeTaps4.self, E.self, ox: ox, x0: x0, kxLo: kxLo, end: end, firstRow: firstRow)
-                case 5: edgeBlocks(EdgeTaps5.self, E.self, ox: ox, x0: x0, kxLo: kxLo, end: end, firstRow: firstRow)
-                default: return false
+            @inline(__always) func edgeTaps<E: KernelEpilogue>(_: E.Type) {
+                let taps = kxHi - kxLo
+                switch taps {
+                case 1: edgeBlocks(EdgeTaps1.self, E.self, ox: ox, x0: x0, kxLo: kxLo, taps: taps, end: end, firstRow: firstRow)
+                case 2: edgeBlocks(EdgeTaps2.self, E.self, ox: ox, x0: x0, kxLo: kxLo, taps: taps, end: end, firstRow: firstRow)
+                case 3: edgeBlocks(EdgeTaps3.self, E.self, ox: ox, x0: x0, kxLo: kxLo, taps: taps, end: end, firstRow: firstRow)
+                case 4: edgeBlocks(EdgeTaps4.self, E.self, ox: ox, x0: x0, kxLo: kxLo, taps: taps, end: end, firstRow: firstRow)
+                case 5: edgeBlocks(EdgeTaps5.self, E.self, ox: ox, x0: x0, kxLo: kxLo, taps: taps, end: end, firstRow: firstRow)
+                default: edgeBlocks(EdgeTapsAny.self, E.self, ox: ox, x0: x0, kxLo: kxLo, taps: taps, end: end, firstRow: firstRow)
                 }
-                return true
             }
-            let done: Bool
             switch activation {
-            case .identity: done = edgeTaps(IdentityEpilogue.self)
-            case .relu: done = edgeTaps(ReluEpilogue.self)
-            case .clip: done = edgeTaps(ClipEpilogue.self)
-            default: done = edgeTaps(GeneralEpilogue.self)
-            }
-            if !done {
-                // Wider windows: the same with the tap count at run time.
-                var ch = 0
-                while ch < end {
-                    var a0 = load(bias + ch), a1 = load(bias + ch + 8), a2 = load(bias + ch + 16), a3 = load(bias + ch + 24)
-                    var inRow = firstRow + ch
-                    for ky in kyLo..<kyHi {
-                        let w = weights + ky * kw * c + ch
-                        for kx in kxLo..<kxHi {
-                            let src = inRow + (x0 + kx * dw) * c, wk = w + kx * c
-                            a0.addProduct(load(src), load(wk))
-                            a1.addProduct(load(src + 8), load(wk + 8))
-                            a2.addProduct(load(src + 16), load(wk + 16))
-                            a3.addProduct(load(src + 24), load(wk + 24))
-                        }
-                        inRow += rowStep
-                    }
-                    let out = outRow + ox * c + ch
-                    store(a0, out); store(a1, out + 8); store(a2, out + 16); store(a3, out + 24)
-                    ch += 32
-                }
+            case .identity: edgeTaps(IdentityEpilogue.self)
+            case .relu: edgeTaps(ReluEpilogue.self)
+            case .clip: edgeTaps(ClipEpilogue.self)
+            default: edgeTaps(GeneralEpilogue.self)
             }
             var ch = end
             // With C not a multiple of 8, a last block ending at C overlaps the one before it:
@@ -322,8 +301,9 @@ extension DepthwiseSpan {
 }
 
 /// The horizontal tap count of an edge pixel known at compile time (see `edgeBlocks` in
-/// `DepthwiseConv2DKernel.runRow`).
+/// `DepthwiseConv2DKernel.runRow`); 0 (`EdgeTapsAny`, windows wider than 5) takes it at run time.
 protocol EdgeTaps { static var count: Int { get } }
+enum EdgeTapsAny: EdgeTaps { static var count: Int { 0 } }
 enum EdgeTaps1: EdgeTaps { static var count: Int { 1 } }
 enum EdgeTaps2: EdgeTaps { static var count: Int { 2 } }
 enum EdgeTaps3: EdgeTaps { static var count: Int { 3 } }
