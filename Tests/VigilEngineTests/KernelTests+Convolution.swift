@@ -346,3 +346,96 @@ final class ConvolutionKernelTests: XCTestCase {
         }
     }
 }
+
+/// The sparse 1×1 path (`SparsePointwiseKernel`) against a plain sum, and through a graph.
+final class SparsePointwiseKernelTests: XCTestCase {
+    /// Random shapes around the kernel's edges: partial 64-pixel tiles, channels not a multiple
+    /// of 8, more than one block of input channels (> 192), residuals over some channels, each
+    /// epilogue, one and two threads (two threads with a single tile split the output channels).
+    func testAgainstPlainSum() {
+        var rng = SeededGenerator(seed: 29)
+        var cases: [(pixels: Int, k: Int, n: Int)] = (0..<60).map { _ in
+            (Int.random(in: 1...150, using: &rng), Int.random(in: 1...420, using: &rng), Int.random(in: 1...44, using: &rng))
+        }
+        cases += [(49, 1152, 64), (196, 480, 80), (64, 8, 8), (130, 200, 17)]
+        for (pixels, k, n) in cases {
+            let density = Float.random(in: 0.05...0.5, using: &rng)
+            let w = (0..<(n * k)).map { _ in Float.random(in: 0...1, using: &rng) < density ? Float.random(in: -1...1, using: &rng) : 0 }
+            let x = (0..<(pixels * k)).map { _ in Float.random(in: -1...1, using: &rng) }
+            let biasValues = (0..<n).map { _ in Float.random(in: -1...1, using: &rng) }
+            let skip = Bool.random(using: &rng) ? Int.random(in: 1...n, using: &rng) : 0
+            let skipStride = skip + Int.random(in: 0...3, using: &rng)
+            let skipValues = (0..<(pixels * max(skipStride, 1))).map { _ in Float.random(in: -1...1, using: &rng) }
+            let activation: Activation = [.identity, .relu, .clip(min: -0.5, max: 0.5), .sigmoid].randomElement(using: &rng)!
+            let label = "pixels \(pixels) k \(k) n \(n) density \(density) residual \(skip) \(activation)"
+            for threads in [1, 2] {
+                guard let kernel = biasValues.withUnsafeBufferPointer({
+                    SparsePointwiseKernel(inputChannels: k, outputChannels: n, weights: w, bias: $0.baseAddress!, activation: activation, threads: threads)
+                }) else {
+                    // Only a matrix with more than half its weights nonzero may be refused.
+                    XCTAssertGreaterThan(SparsePointwiseKernel.density(w), SparsePointwiseKernel.maximumDensity, label)
+                    continue
+                }
+                let sentinel: Float = 12345
+                var whole = [Float](repeating: sentinel, count: pixels * n)
+                var part = [Float](repeating: sentinel, count: pixels * n)
+                let first = Int.random(in: 0..<pixels, using: &rng), last = Int.random(in: first...pixels, using: &rng)
+                x.withUnsafeBufferPointer { xp in
+                    skipValues.withUnsafeBufferPointer { rp in
+                        let residual = skip > 0 ? Residual(pointer: rp.baseAddress!, stride: skipStride, channels: skip) : nil
+                        whole.withUnsafeMutableBufferPointer {
+                            kernel.run(pixels: pixels, input: xp.baseAddress!, output: $0.baseAddress!, residual: residual)
+                        }
+                        part.withUnsafeMutableBufferPointer {
+                            kernel.run(pixels: first..<last, input: xp.baseAddress!, output: $0.baseAddress!, residual: residual)
+                        }
+                    }
+                }
+                var worst: Float = 0
+                for p in 0..<pixels {
+                    for co in 0..<n {
+                        var expected = biasValues[co]
+                        for ci in 0..<k { expected += x[p * k + ci] * w[co * k + ci] }
+                        if co < skip { expected += skipValues[p * skipStride + co] }
+                        withUnsafeMutablePointer(to: &expected) { activation.apply($0, count: 1) }
+                        worst = max(worst, abs(whole[p * n + co] - expected))
+                        // A sub-range writes exactly the whole run's values there, and nothing else.
+                        XCTAssertEqual(part[p * n + co], (first..<last).contains(p) ? whole[p * n + co] : sentinel,
+                                       "\(label) threads \(threads): pixels \(first)..<\(last) at (\(p), \(co))")
+                    }
+                }
+                XCTAssertLessThan(worst, 1e-4 * Float(k + 1), "\(label) threads \(threads)")
+            }
+        }
+    }
+
+    /// Dense weights keep the GEMM path.
+    func testDenseWeightsAreRefused() {
+        let bias = [Float](repeating: 0, count: 4)
+        let kernel = bias.withUnsafeBufferPointer {
+            SparsePointwiseKernel(inputChannels: 4, outputChannels: 4, weights: [Float](repeating: 1, count: 16), bias: $0.baseAddress!,
+                                  activation: .identity, threads: 1)
+        }
+        XCTAssertNil(kernel)
+    }
+
+    /// A Conv whose weights are three-quarters zeros, planned in a graph, with a fused Add
+    /// (residual) and an activation after it, matches the reference interpreter.
+    func testSparseConvolutionInGraph() {
+        for (channels, outputChannels, size) in [(24, 40, 9), (200, 16, 7), (16, 64, 12)] {
+            var t = TestGraph(seed: 5)
+            let x = t.input([1, channels, size, size])
+            var rng = SeededGenerator(seed: UInt64(channels))
+            let values = (0..<(outputChannels * channels)).map { _ in
+                Float.random(in: 0...1, using: &rng) < 0.25 ? Float.random(in: -1...1, using: &rng) : 0
+            }
+            let w = t.constant(Tensor(shape: [outputChannels, channels, 1, 1], floats: values))
+            let b = t.constant([outputChannels])
+            let conv = t.node(convOp((1, 1)), [x, w, b])
+            let skip = t.input([1, outputChannels, size, size])
+            let sum = t.node(.binary(.add), [conv, skip])
+            t.output(t.node(.activation(.relu), [sum]))
+            assertKernelsMatchReference(t, "sparse 1×1 \(channels)→\(outputChannels) on \(size)×\(size)")
+        }
+    }
+}

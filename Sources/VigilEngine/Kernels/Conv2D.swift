@@ -20,6 +20,9 @@ final class Conv2DKernel: @unchecked Sendable {
     /// The Winograd form of this convolution where it applies (see `WinogradConv2DKernel`),
     /// used for runs without a residual.
     let winograd: WinogradConv2DKernel?
+    /// The sparse form of a 1×1 convolution whose weights are mostly zeros (see
+    /// `SparsePointwiseKernel`), which then replaces the GEMM.
+    let sparse: SparsePointwiseKernel?
 
     /// - weights: OIHW `[Cout, Cin/g, KH, KW]`; bias `[Cout]`.
     init(geometry: ConvolutionGeometry, weights w: Tensor, bias b: Tensor?, activation: Activation, threads: Int) {
@@ -46,6 +49,9 @@ final class Conv2DKernel: @unchecked Sendable {
         let scratchCount = isPointwise ? 1 : self.threads * tileRows * patchSize
         scratch = .allocate(capacity: scratchCount)
         scratch.initialize(repeating: 0, count: scratchCount)
+        sparse = isPointwise
+            ? SparsePointwiseKernel(inputChannels: cig, outputChannels: cog, weights: values, bias: bias, activation: activation, threads: threads)
+            : nil
         winograd = WinogradConv2DKernel.applies(g) && !Self.winogradDisabled
             ? WinogradConv2DKernel(geometry: g, weights: w, bias: bias, activation: activation, threads: threads) : nil
     }
@@ -71,6 +77,7 @@ final class Conv2DKernel: @unchecked Sendable {
             return winograd.run(input: input, output: output, scratch: scratch)
         }
         let pixels = g.batch * g.outputHeight * g.outputWidth
+        if let sparse { return sparse.run(pixels: pixels, input: input, output: output, residual: residual) }
         if isPointwise {
             let work = pixels * g.inputChannels * g.outputChannels
             let units = GEMM.panelUnits(weights[0])
@@ -156,6 +163,10 @@ final class Conv2DKernel: @unchecked Sendable {
         for n in 0..<g.batch {
             for y in region.rows {
                 let rowStart = (n * g.outputHeight + y) * g.outputWidth + region.columns.lowerBound
+                if let sparse {
+                    sparse.run(pixels: rowStart..<(rowStart + region.columns.count), input: input, output: output, residual: residual)
+                    continue
+                }
                 if isPointwise {
                     GEMM.multiply(rows: rowStart..<(rowStart + region.columns.count), a: input, lda: g.inputChannels, b: weights[0],
                                   bias: bias, c: output, ldc: g.outputChannels, activation: activation, residual: residual)
