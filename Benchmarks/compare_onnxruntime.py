@@ -36,7 +36,7 @@ MODELS = [
     ("yolov8n_random", "Models/cache/yolov8n_random.onnx", (640, 640)),
     ("face_detection_short_range", "Models/face_detection_short_range.tflite", None),
     ("face_detection_full_range_sparse", "Models/cache/face_detection_full_range_sparse.tflite", None),
-    ("selfie_segmentation", "Models/cache/selfie_segmentation.tflite", None),
+    ("selfie_segmentation", "Models/selfie_segmentation.tflite", None),
     ("pose_detection", "Models/cache/pose_detection.tflite", None),
     ("palm_detection_lite", "Models/cache/palm_detection_lite.tflite", None),
 ]

@@ -409,6 +409,14 @@ final class SparsePointwiseKernelTests: XCTestCase {
         }
     }
 
+    /// Few channels keep the GEMM path whatever the density; enough of them may take the sparse one.
+    func testChannelMinimums() {
+        XCTAssertFalse(SparsePointwiseKernel.suits(inputChannels: 144, outputChannels: 24))
+        XCTAssertFalse(SparsePointwiseKernel.suits(inputChannels: 16, outputChannels: 64))
+        XCTAssertTrue(SparsePointwiseKernel.suits(inputChannels: 24, outputChannels: 144))
+        XCTAssertTrue(SparsePointwiseKernel.suits(inputChannels: 1152, outputChannels: 192))
+    }
+
     /// Dense weights keep the GEMM path.
     func testDenseWeightsAreRefused() {
         let bias = [Float](repeating: 0, count: 4)
@@ -422,7 +430,7 @@ final class SparsePointwiseKernelTests: XCTestCase {
     /// A Conv whose weights are three-quarters zeros, planned in a graph, with a fused Add
     /// (residual) and an activation after it, matches the reference interpreter.
     func testSparseConvolutionInGraph() {
-        for (channels, outputChannels, size) in [(24, 40, 9), (200, 16, 7), (16, 64, 12)] {
+        for (channels, outputChannels, size) in [(24, 40, 9), (200, 32, 7), (32, 64, 12)] {
             var t = TestGraph(seed: 5)
             let x = t.input([1, channels, size, size])
             var rng = SeededGenerator(seed: UInt64(channels))

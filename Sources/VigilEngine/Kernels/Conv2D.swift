@@ -8,7 +8,7 @@ import Glibc
 final class Conv2DKernel: @unchecked Sendable {
     let g: ConvolutionGeometry
     let activation: Activation
-    /// One packed `[KH*KW*Cin/g, Cout/g]` matrix per group.
+    /// One packed `[KH*KW*Cin/g, Cout/g]` matrix per group; none for a sparse layer.
     let weights: [PackedMatrix]
     let bias: UnsafeMutablePointer<Float>
     let isPointwise: Bool
@@ -33,14 +33,6 @@ final class Conv2DKernel: @unchecked Sendable {
         let (kh, kw) = (g.kernelHeight, g.kernelWidth)
         let values = w.floats
         patchSize = kh * kw * cig
-        weights = (0..<g.groups).map { group in
-            // B[(ky*KW + kx)*Cin/g + ci, co] = W[group*Cout/g + co, ci, ky, kx]
-            PackedMatrix(k: kh * kw * cig, n: cog) { row, column in
-                let ci = row % cig, tap = row / cig
-                let (ky, kx) = (tap / kw, tap % kw)
-                return values[(((group * cog + column) * cig + ci) * kh + ky) * kw + kx]
-            }
-        }
         bias = .allocate(capacity: g.outputChannels)
         let biasValues = b?.floats ?? [Float](repeating: 0, count: g.outputChannels)
         for i in 0..<g.outputChannels { bias[i] = biasValues[i] }
@@ -49,9 +41,18 @@ final class Conv2DKernel: @unchecked Sendable {
         let scratchCount = isPointwise ? 1 : self.threads * tileRows * patchSize
         scratch = .allocate(capacity: scratchCount)
         scratch.initialize(repeating: 0, count: scratchCount)
-        sparse = isPointwise
+        sparse = isPointwise && SparsePointwiseKernel.suits(inputChannels: cig, outputChannels: cog)
             ? SparsePointwiseKernel(inputChannels: cig, outputChannels: cog, weights: values, bias: bias, activation: activation, threads: threads)
             : nil
+        // A sparse layer never reaches the GEMM, so its dense panels are not packed.
+        weights = sparse != nil ? [] : (0..<g.groups).map { group in
+            // B[(ky*KW + kx)*Cin/g + ci, co] = W[group*Cout/g + co, ci, ky, kx]
+            PackedMatrix(k: kh * kw * cig, n: cog) { row, column in
+                let ci = row % cig, tap = row / cig
+                let (ky, kx) = (tap / kw, tap % kw)
+                return values[(((group * cog + column) * cig + ci) * kh + ky) * kw + kx]
+            }
+        }
         winograd = WinogradConv2DKernel.applies(g) && !Self.winogradDisabled
             ? WinogradConv2DKernel(geometry: g, weights: w, bias: bias, activation: activation, threads: threads) : nil
     }

@@ -35,7 +35,15 @@ final class SparsePointwiseKernel: @unchecked Sendable {
     /// over between passes in a `[Cout][64]` buffer. Pose detector at one thread, by lowest
     /// median of two: 32 channels 8.74 ms, 64 7.82, 96 7.73, 128 7.27, 192 7.17, 256 7.27, all
     /// in one pass 8.15; dense 9.67.
-    static let maximumBlockChannels = Int(getenv("VIGIL_SPARSE_BLOCK").map { String(cString: $0) } ?? "192") ?? 192
+    static let maximumBlockChannels = 192
+    /// Fewest output and input channels for the sparse path. A tile costs a transpose of its
+    /// `Cin` input rows in and of its `Cout` output rows out whatever the density, which few
+    /// channels do not repay: per step, one thread, sparse against dense, 56×56 144→24 0.23 →
+    /// 0.34 ms, 112×112 24→16 0.11 → 0.15, 96×96 8→32 0.07 → 0.11, 48×48 16→64 0.051 → 0.061,
+    /// while 56×56 24→144 went 0.27 → 0.25 and 28×28 144→40 0.096 → 0.069 (BENCHMARKS.md,
+    /// "Sparse 1×1 convolutions").
+    static let minimumOutputChannels = 32
+    static let minimumInputChannels = 24
     /// Passes over the input channels, and channels per pass (the last may have fewer).
     let blocks: Int
     let blockChannels: Int
@@ -51,6 +59,11 @@ final class SparsePointwiseKernel: @unchecked Sendable {
     /// block of input channels the `[Cout][64]` sums carried between blocks.
     private let scratch: UnsafeMutablePointer<Float>
     private var scratchPerChunk: Int { (inputChannels + 8 + (blocks > 1 ? outputChannels : 0)) * Self.tilePixels }
+
+    /// Whether a 1×1 layer of these channel counts is worth trying on the sparse path at all.
+    static func suits(inputChannels: Int, outputChannels: Int) -> Bool {
+        inputChannels >= minimumInputChannels && outputChannels >= minimumOutputChannels
+    }
 
     /// Fraction of `weights` (`[Cout][Cin]`, a 1×1 convolution's OIHW) that is nonzero.
     static func density(_ weights: [Float]) -> Double {
