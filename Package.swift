@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -48,7 +49,7 @@ let package = Package(
         ),
         .target(
             name: "VigilPipeline",
-            dependencies: ["VigilMedia", "VigilVision", "VigilEngine"]
+            dependencies: ["VigilMedia", "VigilVision", "VigilEngine", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         .executableTarget(
             name: "vigil",

@@ -19,12 +19,10 @@ public struct JSONLinesWriter: SinkStage {
         self.close = close
     }
 
-    /// Writes to a new (or truncated) file at `path`.
-    /// - Throws: `PipelineError.cannotWrite` if the file cannot be created.
+    /// Writes to a new (or truncated) file at `path`, in place (see `OutputFile.open`).
+    /// - Throws: `PipelineError.cannotWrite` if the file cannot be opened.
     public init(path: String, includeKeypoints: Bool = false) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw PipelineError.cannotWrite(path: path, reason: "cannot create the file")
-        }
+        let handle = try OutputFile.open(path)
         self.init(includeKeypoints: includeKeypoints, write: { line in
             do { try handle.write(contentsOf: Data((line + "\n").utf8)) } catch {
                 throw PipelineError.cannotWrite(path: path, reason: "\(error)")

@@ -93,9 +93,9 @@ struct Track: ParsableCommand {
             }
         }
         if let motOutput {
-            guard FileManager.default.createFile(atPath: motOutput, contents: Data(text.utf8)) else {
-                throw ValidationError("cannot write --mot-output '\(motOutput)'")
-            }
+            let handle = try OutputFile.open(motOutput)
+            try handle.write(contentsOf: Data(text.utf8))
+            try handle.close()
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
