@@ -81,7 +81,8 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilCLITests",
-            dependencies: ["vigil", "_TestSupport"]
+            dependencies: ["vigil", "_TestSupport"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "VigilVisionTests",
