@@ -20,21 +20,16 @@ import statistics
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from configurations import configuration  # noqa: E402
+
 
 def main():
     if len(sys.argv) < 6:
         sys.exit(__doc__)
     rounds, runs, threads = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     models = sys.argv[4].split(",")
-    configurations = []
-    for argument in sys.argv[5:]:
-        label, _, rest = argument.partition("=")
-        settings, _, binary = rest.rpartition("@")
-        environment = dict(os.environ)
-        for setting in filter(None, settings.split(",")):
-            key, _, value = setting.partition(":")
-            environment[key] = value
-        configurations.append((label, binary, environment))
+    configurations = [configuration(argument) for argument in sys.argv[5:]]
     results = {}
     for _ in range(rounds):
         for model in models:

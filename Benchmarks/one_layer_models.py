@@ -6,8 +6,8 @@
 
 Each model is one Conv (plus a ReLU or SiLU for the dense ones) on an NCHW input with random weights,
 the layer shapes that BENCHMARKS.md quotes: the 3-channel stem of the short-range face
-detector, 1×1 convolutions with various channel counts, 3×3 depthwise layers, and two with
-at most 8 output channels. Vigil plans them channels-last, so a whole run also includes
+detector, 1×1 convolutions with various channel counts (some three-quarters zeros, for the
+sparse path), 3×3 depthwise layers, and two with at most 8 output channels. Vigil plans them channels-last, so a whole run also includes
 the NCHW↔NHWC transposes: compare the convolution step's time (`--steps`), not the total.
 Needs the `onnx` package (pinned in scripts/requirements-reference.txt).
 """
@@ -49,12 +49,22 @@ MODELS = {
     # depthwise where nearly every pixel is an edge pixel.
     "p1x1_7": (7, 7, 192, 1152, 1, 1, 1, "Relu"),
     "pdw7_k5": (7, 7, 1152, 1152, 5, 1, 1152, None),
+    # Its sparse 1×1 layers (an optional last field: the fraction of weights kept nonzero, at
+    # random; the pose detector ships about a quarter), which take Vigil's sparse path.
+    "s14_112_672": (14, 14, 112, 672, 1, 1, 1, "Relu", 0.25),
+    "s14_480_112": (14, 14, 480, 112, 1, 1, 1, None, 0.25),
+    "s14_1152_192": (14, 14, 1152, 192, 1, 1, 1, None, 0.25),
+    "s28_240_40": (28, 28, 240, 40, 1, 1, 1, None, 0.25),
+    "s7_192_1152": (7, 7, 192, 1152, 1, 1, 1, "Relu", 0.25),
 }
 
 
-def conv_model(h, w, cin, cout, k, stride, groups, activation):
+def conv_model(h, w, cin, cout, k, stride, groups, activation, density=1.0):
     rng = np.random.default_rng(0)
-    weights = numpy_helper.from_array((rng.standard_normal((cout, cin // groups, k, k)) * 0.1).astype(np.float32), "W")
+    values = rng.standard_normal((cout, cin // groups, k, k)) * 0.1
+    if density < 1:
+        values *= rng.random(values.shape) < density
+    weights = numpy_helper.from_array(values.astype(np.float32), "W")
     bias = numpy_helper.from_array(rng.standard_normal((cout,)).astype(np.float32), "B")
     pad = (k - 1) // 2
     nodes = [helper.make_node("Conv", ["x", "W", "B"], ["c" if activation else "y"], kernel_shape=[k, k],

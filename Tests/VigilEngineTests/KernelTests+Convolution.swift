@@ -357,7 +357,8 @@ final class SparsePointwiseKernelTests: XCTestCase {
         var cases: [(pixels: Int, k: Int, n: Int)] = (0..<60).map { _ in
             (Int.random(in: 1...150, using: &rng), Int.random(in: 1...420, using: &rng), Int.random(in: 1...44, using: &rng))
         }
-        cases += [(49, 1152, 64), (196, 480, 80), (64, 8, 8), (130, 200, 17)]
+        // 196 and 784 pixels: two threads cut the pixels (not the tiles) in two, off tile boundaries.
+        cases += [(49, 1152, 64), (196, 480, 80), (784, 40, 32), (64, 8, 8), (130, 200, 17)]
         for (pixels, k, n) in cases {
             let density = Float.random(in: 0.05...0.5, using: &rng)
             let w = (0..<(n * k)).map { _ in Float.random(in: 0...1, using: &rng) < density ? Float.random(in: -1...1, using: &rng) : 0 }

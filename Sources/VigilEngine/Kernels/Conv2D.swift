@@ -33,13 +33,13 @@ final class Conv2DKernel: @unchecked Sendable {
         let (kh, kw) = (g.kernelHeight, g.kernelWidth)
         let values = w.floats
         patchSize = kh * kw * cig
-        bias = .allocate(capacity: g.outputChannels)
+        bias = allocateAligned(count: g.outputChannels)
         let biasValues = b?.floats ?? [Float](repeating: 0, count: g.outputChannels)
         for i in 0..<g.outputChannels { bias[i] = biasValues[i] }
         isPointwise = kh == 1 && kw == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0 && g.padLeft == 0
             && g.groups == 1 && g.outputHeight == g.inputHeight && g.outputWidth == g.inputWidth
         let scratchCount = isPointwise ? 1 : self.threads * tileRows * patchSize
-        scratch = .allocate(capacity: scratchCount)
+        scratch = allocateAligned(count: scratchCount)
         scratch.initialize(repeating: 0, count: scratchCount)
         sparse = isPointwise && SparsePointwiseKernel.suits(inputChannels: cig, outputChannels: cog)
             ? SparsePointwiseKernel(inputChannels: cig, outputChannels: cog, weights: values, bias: bias, activation: activation, threads: threads)
@@ -73,7 +73,7 @@ final class Conv2DKernel: @unchecked Sendable {
              winogradScratch: UnsafeMutablePointer<Float>? = nil) {
         if residual == nil, let winograd {
             if let winogradScratch { return winograd.run(input: input, output: output, scratch: winogradScratch) }
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: winograd.scratchCount)
+            let scratch = allocateAligned(count: winograd.scratchCount)
             defer { scratch.deallocate() }
             return winograd.run(input: input, output: output, scratch: scratch)
         }

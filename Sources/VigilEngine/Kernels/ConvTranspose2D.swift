@@ -37,11 +37,11 @@ final class ConvTranspose2DKernel: @unchecked Sendable {
         let cog = cout / a.groups
         let (kh, kw) = (a.kernel.h, a.kernel.w)
         let values = wt.floats
-        weights = .allocate(capacity: kh * kw * cin * cog)
+        weights = allocateAligned(count: kh * kw * cin * cog)
         for ci in 0..<cin { for co in 0..<cog { for ky in 0..<kh { for kx in 0..<kw {
             weights[((ky * kw + kx) * cin + ci) * cog + co] = values[((ci * cog + co) * kh + ky) * kw + kx]
         } } } }
-        bias = .allocate(capacity: cout)
+        bias = allocateAligned(count: cout)
         let biasValues = b?.floats ?? [Float](repeating: 0, count: cout)
         for i in 0..<cout { bias[i] = biasValues[i] }
         let tiles = a.groups == 1 && a.strides == a.kernel && a.dilations == (1, 1) && a.pads == (0, 0, 0, 0)
@@ -54,12 +54,12 @@ final class ConvTranspose2DKernel: @unchecked Sendable {
                     return values[((ci * cout + co) * kh + ky) * kw + kx]
                 }
             }
-            let tiled = UnsafeMutablePointer<Float>.allocate(capacity: kw * cout)
+            let tiled = allocateAligned(count: kw * cout)
             for kx in 0..<kw { for co in 0..<cout { tiled[kx * cout + co] = biasValues[co] } }
             tiledBias = tiled
             if kw * cout <= 4 && s[3] % 8 == 0 {
                 let cin = s[3], columns = kw * cout
-                let dot = UnsafeMutablePointer<Float>.allocate(capacity: kh * columns * cin)
+                let dot = allocateAligned(count: kh * columns * cin)
                 for ky in 0..<kh { for column in 0..<columns { for ci in 0..<cin {
                     let (kx, co) = (column / cout, column % cout)
                     dot[(ky * columns + column) * cin + ci] = values[((ci * cout + co) * kh + ky) * kw + kx]
@@ -79,7 +79,7 @@ final class ConvTranspose2DKernel: @unchecked Sendable {
                 let (tap, co) = (column / cout, column % cout)
                 return values[((ci * cout + co) * kh + tap / kw) * kw + tap % kw]
             }
-            columns = .allocate(capacity: s[0] * s[1] * s[2] * kh * kw * cout)
+            columns = allocateAligned(count: s[0] * s[1] * s[2] * kh * kw * cout)
         } else {
             packed = nil
             columns = nil

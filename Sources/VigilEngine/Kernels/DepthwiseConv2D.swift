@@ -35,14 +35,14 @@ final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
         self.threads = max(1, threads)
         let c = g.inputChannels, taps = g.kernelHeight * g.kernelWidth
         let values = w.floats
-        weights = .allocate(capacity: taps * c)
+        weights = allocateAligned(count: taps * c)
         for ch in 0..<c { for t in 0..<taps { weights[t * c + ch] = values[ch * taps + t] } }
         let blockStarts = Array(stride(from: 0, to: c & ~7, by: 8)) + (c % 8 != 0 && c >= 8 ? [c - 8] : [])
-        blockedWeights = .allocate(capacity: max(1, blockStarts.count) * taps * 8)
+        blockedWeights = allocateAligned(count: max(1, blockStarts.count) * taps * 8)
         for (block, start) in blockStarts.enumerated() {
             for t in 0..<taps { for lane in 0..<8 { blockedWeights[(block * taps + t) * 8 + lane] = weights[t * c + start + lane] } }
         }
-        bias = .allocate(capacity: c)
+        bias = allocateAligned(count: c)
         let biasValues = b?.floats ?? [Float](repeating: 0, count: c)
         for i in 0..<c { bias[i] = biasValues[i] }
         // ox·sw − padLeft ≥ 0 and ox·sw − padLeft + (KW − 1)·dw ≤ W − 1.

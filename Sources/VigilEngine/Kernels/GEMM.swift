@@ -11,7 +11,7 @@ final class PackedMatrix: @unchecked Sendable {
         self.k = k
         self.n = n
         let count = max(1, (n + 15) / 16) * 16 * k
-        panels = .allocate(capacity: count)
+        panels = allocateAligned(count: count)
         panels.initialize(repeating: 0, count: count)
         for panel in 0..<((n + 15) / 16) {
             for p in 0..<k {

@@ -84,7 +84,7 @@ final class SparsePointwiseKernel: @unchecked Sendable {
         blockChannels = (inputChannels + blocks - 1) / blocks
         first = .allocate(capacity: blocks * outputChannels + 1)
         offsets = .allocate(capacity: max(1, nonzeros))
-        values = .allocate(capacity: max(1, nonzeros))
+        values = allocateAligned(count: max(1, nonzeros))
         var entry = 0
         for block in 0..<blocks {
             for co in 0..<outputChannels {
@@ -98,10 +98,10 @@ final class SparsePointwiseKernel: @unchecked Sendable {
             }
         }
         first[blocks * outputChannels] = entry
-        self.bias = .allocate(capacity: outputChannels)
+        self.bias = allocateAligned(count: outputChannels)
         self.bias.update(from: bias, count: outputChannels)
         let scratchCount = self.threads * (inputChannels + 8 + (blocks > 1 ? outputChannels : 0)) * Self.tilePixels
-        scratch = .allocate(capacity: scratchCount)
+        scratch = allocateAligned(count: scratchCount)
         scratch.initialize(repeating: 0, count: scratchCount)
     }
 
@@ -116,8 +116,8 @@ final class SparsePointwiseKernel: @unchecked Sendable {
         let groups = (outputChannels + 7) / 8
         let work = nonzeros * pixels
         if threads > 1 && work >= minimumParallelWork && tiles < 2 * threads && groups >= 2 * threads {
-            // Few tiles (a 7×7 or 14×14 map): each thread takes a share of the output channels
-            // over every tile, and packs the tiles for itself.
+            // Few tiles (a 7×7 map): each thread takes a share of the output channels over
+            // every tile, and packs the tiles for itself.
             let chunks = threads
             parallelChunks(chunks, threads: chunks, Job(kernel: self, pixels: 0..<pixels, input: input, output: output,
                                                         residual: residual, chunks: chunks, splitsChannels: true))
@@ -150,18 +150,28 @@ final class SparsePointwiseKernel: @unchecked Sendable {
             }
         }
 
+        /// Chunk `chunk`'s pixels: `chunks` nearly equal parts of `pixels`, cut on multiples of 8.
+        func chunkPixels(_ chunk: Int) -> Range<Int> {
+            func cut(_ c: Int) -> Int { c == chunks ? pixels.count : (pixels.count * c / chunks) & ~7 }
+            return (pixels.lowerBound + cut(chunk))..<(pixels.lowerBound + cut(chunk + 1))
+        }
+
         func run<E: KernelEpilogue>(_ range: Range<Int>, _: E.Type) {
             let tile = SparsePointwiseKernel.tilePixels
-            let tiles = (pixels.count + tile - 1) / tile
             let groups = (kernel.outputChannels + 7) / 8
             for chunk in range {
                 let scratch = kernel.scratch + chunk * kernel.scratchPerChunk
-                let tileRange = splitsChannels ? 0..<tiles : (tiles * chunk / chunks)..<(tiles * (chunk + 1) / chunks)
                 let groupRange = splitsChannels ? (groups * chunk / chunks)..<(groups * (chunk + 1) / chunks) : 0..<groups
-                for t in tileRange {
-                    let start = pixels.lowerBound + t * tile
-                    kernel.runTile(first: start, count: min(tile, pixels.upperBound - start), groups: groupRange, scratch: scratch,
+                // A share of the pixels, not of the tiles, each cut on a multiple of 8 and
+                // tiled from its own start: 14×14 = 196 pixels as whole tiles split 128 / 68
+                // between two threads, as pixels 96 / 100. Every element is computed the same
+                // way in any tile, so where the cuts fall changes no value.
+                let share = splitsChannels ? pixels : chunkPixels(chunk)
+                var start = share.lowerBound
+                while start < share.upperBound {
+                    kernel.runTile(first: start, count: min(tile, share.upperBound - start), groups: groupRange, scratch: scratch,
                                    input: input, output: output, residual: residual, E.self)
+                    start += tile
                 }
             }
         }

@@ -69,7 +69,7 @@ final class WinogradConv2DKernel: @unchecked Sendable {
         transformedWeights = (0..<16).map { position in
             PackedMatrix(k: cin, n: cout) { row, column in u[(position * cin + row) * cout + column] }
         }
-        self.bias = .allocate(capacity: cout)
+        self.bias = allocateAligned(count: cout)
         self.bias.initialize(from: bias, count: cout)
         blockTiles = max(12, min(96, 6144 / (cin + cout) / 12 * 12))
         vStride = blockTiles * cin + 16
@@ -100,7 +100,7 @@ final class WinogradConv2DKernel: @unchecked Sendable {
         guard !clip.rows.isEmpty, !clip.columns.isEmpty else { return }
         let tiles = TileRegion(rows: clip.rows.lowerBound / 2..<(clip.rows.upperBound + 1) / 2,
                                columns: clip.columns.lowerBound / 2..<(clip.columns.upperBound + 1) / 2, clip: clip)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchPerThread)
+        let scratch = allocateAligned(count: scratchPerThread)
         defer { scratch.deallocate() }
         runBlocks(chunk: 0, of: 1, input: input, output: output, region: tiles, scratch: scratch)
     }
