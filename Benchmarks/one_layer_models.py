@@ -7,8 +7,8 @@
 Each model is one Conv (plus a ReLU or SiLU for the dense ones) on an NCHW input with random weights,
 the layer shapes that BENCHMARKS.md quotes: the 3-channel stem of the short-range face
 detector, 1×1 convolutions with various channel counts (some three-quarters zeros, for the
-sparse path), 3×3 depthwise layers, and two with at most 8 output channels. Vigil plans them channels-last, so a whole run also includes
-the NCHW↔NHWC transposes: compare the convolution step's time (`--steps`), not the total.
+sparse path), 3×3 depthwise layers, and two with at most 8 output channels. Vigil plans them
+channels-last, so a whole run also includes the NCHW↔NHWC transposes: compare the convolution step's time (`--steps`), not the total.
 Needs the `onnx` package (pinned in scripts/requirements-reference.txt).
 """
 import os

@@ -125,7 +125,7 @@ struct Planner {
     }
 
     mutating func own(_ floats: [Float]) -> UnsafeMutablePointer<Float> {
-        let p = allocateAligned(count: max(1, floats.count))
+        let p = allocateAligned(count: floats.count)
         for i in 0..<floats.count { p[i] = floats[i] }
         ownedConstants.append(p)
         return p
