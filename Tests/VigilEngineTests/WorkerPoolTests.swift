@@ -13,6 +13,45 @@ final class WorkerPoolTests: XCTestCase {
         func run(_ range: Range<Int>) { for i in range { sums[i] += i } }
     }
 
+    /// Records which chunks the calling thread ran; the first chunk a worker runs stalls it for
+    /// 20 ms, as a descheduled vCPU would.
+    struct RecordThreads: ParallelJob {
+        let caller: pthread_t
+        let ranByCaller: UnsafeMutablePointer<Bool>
+        let ranByWorker: UnsafeMutablePointer<Int>
+        let workerStarted = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
+        func run(_ range: Range<Int>) {
+            if pthread_equal(pthread_self(), caller) != 0 {
+                for chunk in range { ranByCaller[chunk] = true }
+                return
+            }
+            if !workerStarted.pointee { workerStarted.pointee = true; usleep(20_000) }
+            ranByWorker.pointee += range.count
+        }
+    }
+
+    /// The caller runs its own share (the first half of the chunks) and takes the stalled
+    /// worker's from the far end: the worker ends with at most the one chunk it stalled in.
+    /// With one thread requested, no worker touches the job.
+    func testAStalledWorkersShareGoesToTheCaller() {
+        let ranByCaller = UnsafeMutablePointer<Bool>.allocate(capacity: 8)
+        let ranByWorker = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        defer { ranByCaller.deallocate(); ranByWorker.deallocate() }
+        for threads in [2, 1] {
+            for _ in 0..<20 {
+                ranByCaller.initialize(repeating: false, count: 8)
+                ranByWorker.initialize(to: 0)
+                let job = RecordThreads(caller: pthread_self(), ranByCaller: ranByCaller, ranByWorker: ranByWorker)
+                job.workerStarted.initialize(to: false)
+                WorkerPool.shared.run(job, count: 8, chunks: 8, threads: threads)
+                job.workerStarted.deallocate()
+                XCTAssertLessThanOrEqual(ranByWorker.pointee, threads == 1 ? 0 : 1, "threads \(threads)")
+                XCTAssertEqual((0..<8).filter { ranByCaller[$0] }.count + ranByWorker.pointee, 8)
+                XCTAssertTrue((0..<4).allSatisfy { ranByCaller[$0] }, "the caller's own share")
+            }
+        }
+    }
+
     /// Many back-to-back small jobs (the shape of a detector's steps): every chunk runs exactly once,
     /// and `run` returns only after all of them.
     func testEveryChunkRunsExactlyOnce() {

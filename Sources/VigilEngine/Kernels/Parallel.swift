@@ -42,13 +42,15 @@ struct RowsJob<Kernel: RowPartitionedKernel>: ParallelJob {
     func run(_ range: Range<Int>) { kernel.run(rows: range, input: input, output: output) }
 }
 
-/// Splits `count` items into at most `threads` contiguous chunks and runs them on the calling
-/// thread and the `WorkerPool`. With one thread, one chunk, or less than `minimumParallelWork`
-/// of `work`, the job runs inline. Chunk `i` always covers the same range, whichever thread
-/// runs it, so kernels may key per-chunk scratch memory by the chunk's start.
+/// Splits `count` items into up to `chunksPerThread` contiguous chunks per thread and runs them
+/// on the calling thread and the `WorkerPool`. With one thread, one chunk, or less than
+/// `minimumParallelWork` of `work`, the job runs inline. Chunk `i` always covers the same range,
+/// whichever thread runs it, so kernels may key per-chunk scratch memory by the chunk's start;
+/// a kernel that passes `count` = `threads` (one item per chunk of its own) gets exactly those.
 @inline(__always)
 func parallelChunks<Job: ParallelJob>(_ count: Int, threads: Int, minimumChunk: Int = 1, work: Int = .max, _ job: Job) {
-    let chunks = work < minimumParallelWork ? 1 : max(1, min(threads, count / max(minimumChunk, 1)))
+    let chunks = work < minimumParallelWork || threads <= 1
+        ? 1 : max(1, min(threads * chunksPerThread, 64, count / max(minimumChunk, 1)))
     if chunks <= 1 || count <= 1 {
         if count > 0 { job.run(0..<count) }
         return
@@ -61,8 +63,16 @@ func parallelChunks<Job: ParallelJob>(_ count: Int, threads: Int, minimumChunk: 
         }
         return
     }
-    WorkerPool.shared.run(job, count: count, chunks: chunks)
+    WorkerPool.shared.run(job, count: count, chunks: chunks, threads: threads)
 }
+
+/// Chunks per thread in `parallelChunks`: each thread owns a contiguous share of them, and a
+/// thread done with its share takes what is left of another's, from the far end. On this
+/// shared host a vCPU is now and then held back (by the hypervisor, or by its SMT sibling's
+/// load) for part of a step; with one chunk per thread the other thread then waited for the
+/// whole of the late one's half. `VIGIL_CHUNKS_PER_THREAD` overrides it for comparing in one
+/// build (1 is the earlier one-chunk-per-thread split).
+let chunksPerThread = getenv("VIGIL_CHUNKS_PER_THREAD").flatMap { Int(String(cString: $0)) }.map { min(max($0, 1), 32) } ?? 4
 
 /// Persistent kernel threads that spin briefly between jobs, so that the hundred-odd small
 /// steps of a detector can each be split across cores: waking a Dispatch worker costs tens of
@@ -71,7 +81,7 @@ func parallelChunks<Job: ParallelJob>(_ count: Int, threads: Int, minimumChunk: 
 /// One job at a time, and the caller never waits for a worker that has not started: `state`
 /// packs a job generation (odd while a job is open) with the number of workers inside it. A
 /// worker joins an open job by incrementing that count with a compare-exchange on the same
-/// generation, claims chunks (its own first, see `runClaimedChunks`) and leaves. The caller claims chunks too;
+/// generation, claims chunks (its own share first, see `runClaimedChunks`) and leaves. The caller claims chunks too;
 /// when none is left it closes the job (generation made even, so no one can join any more)
 /// and waits only for the workers inside to finish their chunk. A worker that was descheduled
 /// or parked therefore costs nothing: the caller does its share. The job, which does not
@@ -108,6 +118,9 @@ final class WorkerPool: @unchecked Sendable {
     private var jobType: (any ParallelJob.Type)?
     private var jobCount = 0
     private var jobChunks = 0
+    /// How many threads share the open job: thread t (the caller 0, worker i thread i + 1)
+    /// owns chunks `jobChunks * t / jobThreads ..< jobChunks * (t + 1) / jobThreads`.
+    private var jobThreads = 1
     let workerCount: Int
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
@@ -121,20 +134,20 @@ final class WorkerPool: @unchecked Sendable {
         for index in 0..<workerCount {
             var thread = pthread_t()
             // The pool lives as long as its threads.
-            let context = Unmanaged.passRetained(WorkerStart(pool: self, chunk: index + 1)).toOpaque()
+            let context = Unmanaged.passRetained(WorkerStart(pool: self, thread: index + 1)).toOpaque()
             let status = pthread_create(&thread, nil, { context in
                 let start = Unmanaged<WorkerStart>.fromOpaque(context!).takeUnretainedValue()
-                start.pool.workerLoop(preferredChunk: start.chunk)
+                start.pool.workerLoop(thread: start.thread)
             }, context)
             precondition(status == 0, "cannot start a kernel worker thread: error \(status)")
             pthread_detach(thread)
         }
     }
 
-    /// Runs `job` on each of `chunks` contiguous chunks of `0..<count` across the caller and
-    /// the workers; returns when all are done. Allocates nothing: workers reach the job through
-    /// a pointer to the caller's copy, which outlives the job.
-    func run<Job: ParallelJob>(_ job: Job, count: Int, chunks: Int) {
+    /// Runs `job` on each of `chunks` (at most 64) contiguous chunks of `0..<count` across the
+    /// caller and `threads - 1` workers; returns when all are done. Allocates nothing: workers
+    /// reach the job through a pointer to the caller's copy, which outlives the job.
+    func run<Job: ParallelJob>(_ job: Job, count: Int, chunks: Int, threads: Int? = nil) {
         guard workerCount > 0, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             for chunk in 0..<chunks {
                 let start = count * chunk / chunks, end = count * (chunk + 1) / chunks
@@ -147,6 +160,7 @@ final class WorkerPool: @unchecked Sendable {
             jobType = Job.self
             jobCount = count
             jobChunks = chunks
+            jobThreads = max(1, min(threads ?? chunks, workerCount + 1, chunks))
             claimed.store(0, ordering: .relaxed)
             state.add(Self.one, ordering: .sequentiallyConsistent)  // open: publishes job and chunks
             if parkedWorkers.load(ordering: .sequentiallyConsistent) > 0 {
@@ -154,7 +168,7 @@ final class WorkerPool: @unchecked Sendable {
                 pthread_cond_broadcast(condition)
                 pthread_mutex_unlock(mutex)
             }
-            runClaimedChunks(preferred: 0)
+            runClaimedChunks(thread: 0)
             // Close, then wait for the workers still inside (each finishing a chunk it claimed).
             var inside = state.add(Self.one, ordering: .sequentiallyConsistent).newValue & (Self.one - 1)
             var spins = 0
@@ -170,32 +184,37 @@ final class WorkerPool: @unchecked Sendable {
         busy.store(false, ordering: .releasing)
     }
 
-    /// Claims and runs chunks until none is left, starting with chunk `preferred` (the caller
-    /// 0, worker i chunk i + 1). With as many chunks as threads each thread therefore gets
-    /// the same part of every step whenever it joins in time: the rows it wrote in one step
-    /// are the rows it reads in the next, still in its own cache. (A shared counter handed
-    /// chunk 0 to whichever thread came first.) Anything left over, a late thread's chunk
-    /// included, goes to whoever finds it unclaimed. At most 64 chunks (`parallelChunks`
-    /// makes at most one per thread).
+    /// Runs thread `thread`'s share of the chunks in order, then takes the highest unclaimed
+    /// chunk of anyone's until none is left. Each thread therefore gets the same part of every
+    /// step whenever it joins in time: the rows it wrote in one step are the rows it reads in
+    /// the next, still in its own cache. (A shared counter handed chunk 0 to whichever thread
+    /// came first.) A late or slow thread's share is eaten from its far end, so it and the
+    /// thread helping it meet in the middle instead of both finishing the same neighbourhood.
+    /// Workers beyond the job's thread count claim nothing.
     @inline(never)
-    private func runClaimedChunks(preferred: Int) {
+    private func runClaimedChunks(thread: Int) {
         guard let job, let jobType else { return }
-        let (chunks, count) = (jobChunks, jobCount)
+        let (chunks, count, threads) = (jobChunks, jobCount, jobThreads)
+        guard thread < threads else { return }
         let all: UInt64 = chunks >= 64 ? ~0 : (1 << UInt64(chunks)) - 1
         @inline(__always) func claim(_ chunk: Int) -> Bool {
             let bit: UInt64 = 1 << UInt64(chunk)
             return claimed.bitwiseOr(bit, ordering: .relaxed).oldValue & bit == 0
         }
-        if preferred < chunks && claim(preferred) { jobType.runChunk(job, chunk: preferred, of: chunks, count: count) }
+        // Own share, ascending; a claimed chunk means a helper has reached us from the far end.
+        for chunk in chunks * thread / threads..<chunks * (thread + 1) / threads {
+            guard claim(chunk) else { break }
+            jobType.runChunk(job, chunk: chunk, of: chunks, count: count)
+        }
         while true {
             let free = ~claimed.load(ordering: .relaxed) & all
             if free == 0 { return }
-            let chunk = free.trailingZeroBitCount
+            let chunk = 63 - free.leadingZeroBitCount
             if claim(chunk) { jobType.runChunk(job, chunk: chunk, of: chunks, count: count) }
         }
     }
 
-    private func workerLoop(preferredChunk: Int) -> Never {
+    private func workerLoop(thread: Int) -> Never {
         var finished = 0  // the last generation this worker took part in or saw closed
         while true {
             var spins = 0
@@ -228,17 +247,17 @@ final class WorkerPool: @unchecked Sendable {
                 current = state.load(ordering: .acquiring)
             }
             finished = current >> 16
-            runClaimedChunks(preferred: preferredChunk)
+            runClaimedChunks(thread: thread)
             state.subtract(1, ordering: .releasing)  // leave
         }
     }
 }
 
-/// What a new worker thread needs: its pool and the chunk it tries first.
+/// What a new worker thread needs: its pool and its thread number in jobs (the caller is 0).
 private final class WorkerStart {
     let pool: WorkerPool
-    let chunk: Int
-    init(pool: WorkerPool, chunk: Int) { self.pool = pool; self.chunk = chunk }
+    let thread: Int
+    init(pool: WorkerPool, thread: Int) { self.pool = pool; self.thread = thread }
 }
 
 /// Wraps a value the caller guarantees is used without data races (kernels write disjoint ranges).
