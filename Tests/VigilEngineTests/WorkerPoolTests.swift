@@ -19,7 +19,7 @@ final class WorkerPoolTests: XCTestCase {
         let caller: pthread_t
         let ranByCaller: UnsafeMutablePointer<Bool>
         let ranByWorker: UnsafeMutablePointer<Int>
-        let workerStarted = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
+        let workerStarted: UnsafeMutablePointer<Bool>
         func run(_ range: Range<Int>) {
             if pthread_equal(pthread_self(), caller) != 0 {
                 for chunk in range { ranByCaller[chunk] = true }
@@ -36,15 +36,16 @@ final class WorkerPoolTests: XCTestCase {
     func testAStalledWorkersShareGoesToTheCaller() {
         let ranByCaller = UnsafeMutablePointer<Bool>.allocate(capacity: 8)
         let ranByWorker = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-        defer { ranByCaller.deallocate(); ranByWorker.deallocate() }
+        let workerStarted = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
+        defer { ranByCaller.deallocate(); ranByWorker.deallocate(); workerStarted.deallocate() }
         for threads in [2, 1] {
             for _ in 0..<20 {
                 ranByCaller.initialize(repeating: false, count: 8)
                 ranByWorker.initialize(to: 0)
-                let job = RecordThreads(caller: pthread_self(), ranByCaller: ranByCaller, ranByWorker: ranByWorker)
-                job.workerStarted.initialize(to: false)
+                workerStarted.initialize(to: false)
+                let job = RecordThreads(caller: pthread_self(), ranByCaller: ranByCaller, ranByWorker: ranByWorker,
+                                        workerStarted: workerStarted)
                 WorkerPool.shared.run(job, count: 8, chunks: 8, threads: threads)
-                job.workerStarted.deallocate()
                 XCTAssertLessThanOrEqual(ranByWorker.pointee, threads == 1 ? 0 : 1, "threads \(threads)")
                 XCTAssertEqual((0..<8).filter { ranByCaller[$0] }.count + ranByWorker.pointee, 8)
                 XCTAssertTrue((0..<4).allSatisfy { ranByCaller[$0] }, "the caller's own share")
@@ -62,7 +63,7 @@ final class WorkerPoolTests: XCTestCase {
         for job in 0..<20_000 {
             let chunks = Int.random(in: 1...16, using: &generator)
             counts.initialize(repeating: 0, count: chunks)
-            pool.run(CountItems(counts: counts), count: chunks, chunks: chunks)  // one item per chunk
+            pool.run(CountItems(counts: counts), count: chunks, chunks: chunks, threads: 2)  // one item per chunk
             for c in 0..<chunks where counts[c] != 1 {
                 XCTFail("job \(job): chunk \(c) of \(chunks) ran \(counts[c]) times")
                 return

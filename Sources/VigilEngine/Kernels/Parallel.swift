@@ -147,7 +147,7 @@ final class WorkerPool: @unchecked Sendable {
     /// Runs `job` on each of `chunks` (at most 64) contiguous chunks of `0..<count` across the
     /// caller and `threads - 1` workers; returns when all are done. Allocates nothing: workers
     /// reach the job through a pointer to the caller's copy, which outlives the job.
-    func run<Job: ParallelJob>(_ job: Job, count: Int, chunks: Int, threads: Int? = nil) {
+    func run<Job: ParallelJob>(_ job: Job, count: Int, chunks: Int, threads: Int) {
         guard workerCount > 0, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             for chunk in 0..<chunks {
                 let start = count * chunk / chunks, end = count * (chunk + 1) / chunks
@@ -160,7 +160,7 @@ final class WorkerPool: @unchecked Sendable {
             jobType = Job.self
             jobCount = count
             jobChunks = chunks
-            jobThreads = max(1, min(threads ?? chunks, workerCount + 1, chunks))
+            jobThreads = max(1, min(threads, workerCount + 1, chunks))
             claimed.store(0, ordering: .relaxed)
             state.add(Self.one, ordering: .sequentiallyConsistent)  // open: publishes job and chunks
             if parkedWorkers.load(ordering: .sequentiallyConsistent) > 0 {
