@@ -310,7 +310,11 @@ final class ConvolutionKernelTests: XCTestCase {
             let skip = Bool.random(using: &rng) ? Int.random(in: 1...n, using: &rng) : 0
             let skipStride = skip + Int.random(in: 0...3, using: &rng)
             let skipValues = (0..<(m * skipStride)).map { _ in Float.random(in: -1...1, using: &rng) }
-            let activation: Activation = [.identity, .relu, .clip(min: -0.5, max: 0.5), .sigmoid].randomElement(using: &rng)!
+            // PReLU slopes per column (zero-padded to a multiple of 16, as GEMM reads them) in
+            // place of the activation, or none.
+            let usesSlopes = Int.random(in: 0..<3, using: &rng) == 0
+            let slopeValues = (0..<((n + 15) / 16 * 16 + 16)).map { $0 < n ? Float.random(in: -2...2, using: &rng) : 0 }
+            let activation: Activation = usesSlopes ? .identity : [.identity, .relu, .clip(min: -0.5, max: 0.5), .sigmoid].randomElement(using: &rng)!
             let first = Int.random(in: 0..<m, using: &rng)
             let last = Int.random(in: first...m, using: &rng)
             let b = PackedMatrix(k: k, n: n) { bValues[$0 * n + $1] }
@@ -319,10 +323,13 @@ final class ConvolutionKernelTests: XCTestCase {
             a.withUnsafeBufferPointer { ap in
                 biasValues.withUnsafeBufferPointer { bp in
                     skipValues.withUnsafeBufferPointer { rp in
-                        c.withUnsafeMutableBufferPointer { cp in
-                            let residual = skip > 0 ? Residual(pointer: rp.baseAddress!, stride: skipStride, channels: skip) : nil
-                            GEMM.multiply(rows: first..<last, a: ap.baseAddress!, lda: lda, b: b, bias: useBias ? bp.baseAddress! : nil,
-                                          c: cp.baseAddress!, ldc: ldc, activation: activation, residual: residual)
+                        slopeValues.withUnsafeBufferPointer { sp in
+                            c.withUnsafeMutableBufferPointer { cp in
+                                let residual = skip > 0 ? Residual(pointer: rp.baseAddress!, stride: skipStride, channels: skip) : nil
+                                GEMM.multiply(rows: first..<last, a: ap.baseAddress!, lda: lda, b: b, bias: useBias ? bp.baseAddress! : nil,
+                                              c: cp.baseAddress!, ldc: ldc, activation: activation, residual: residual,
+                                              slopes: usesSlopes ? sp.baseAddress! : nil)
+                            }
                         }
                     }
                 }
@@ -339,10 +346,11 @@ final class ConvolutionKernelTests: XCTestCase {
                     for p in 0..<k { expected += a[row * lda + p] * bValues[p * n + column] }
                     if column < skip { expected += skipValues[row * skipStride + column] }
                     withUnsafeMutablePointer(to: &expected) { activation.apply($0, count: 1) }
+                    if usesSlopes && expected < 0 { expected *= slopeValues[column] }
                     worst = max(worst, abs(actual - expected))
                 }
             }
-            XCTAssertLessThan(worst, 1e-4 * Float(k + 1), "m \(m) k \(k) n \(n) lda \(lda) ldc \(ldc) residual \(skip) \(activation)")
+            XCTAssertLessThan(worst, 1e-4 * Float(k + 1), "m \(m) k \(k) n \(n) lda \(lda) ldc \(ldc) residual \(skip) \(usesSlopes ? "prelu" : "\(activation)")")
         }
     }
 }

@@ -40,6 +40,46 @@ final class PadPReluKernelTests: XCTestCase {
         }
     }
 
+    /// Conv → PRelu and Conv → Add(·, r) → PRelu run as one GEMM step with the slopes applied
+    /// in the store, for per-channel and scalar slopes, 1×1 and im2col convolutions, channel
+    /// counts across panel edges (5, 17, 24 = a wide pair, 40).
+    func testPReluFusesIntoConvolution() throws {
+        for (shape, cout, kernel, residual, slopeShape) in [([1, 8, 6, 7], 8, 1, false, [8, 1, 1]), ([1, 5, 9, 4], 17, 3, false, [17, 1, 1]),
+                                                            ([1, 6, 7, 5], 24, 1, true, [24, 1, 1]), ([2, 4, 5, 6], 40, 5, true, [1]),
+                                                            ([1, 3, 8, 8], 5, 3, true, [1, 5, 1, 1])] {
+            var t = TestGraph(seed: 36)
+            let x = t.input(shape)
+            let pad = kernel / 2
+            var y = t.node(convOp((kernel, kernel), padding: pads(pad, pad, pad, pad)), [x, t.constant([cout, shape[1], kernel, kernel]), t.constant([cout])])
+            var expectedSteps = 3  // input to channels-last, the conv with its PRelu, output back to NCHW
+            if residual {
+                let r = t.node(convOp((1, 1)), [x, t.constant([cout, shape[1], 1, 1]), t.constant([cout])])
+                y = t.node(.binary(.add), [y, r])
+                expectedSteps += 1
+            }
+            t.output(t.node(.prelu, [y, t.constant(slopeShape, in: -2...2)]))
+            let label = "conv \(kernel)x\(kernel) \(shape) → \(cout), residual \(residual), slope \(slopeShape)"
+            assertKernelsMatchReference(t, rel: 1e-5, label)
+            let session = try InferenceSession(graph: t.graph, inputShapes: [t.graph.values[t.graph.inputs[0]].name: shape], threads: 1)
+            XCTAssertEqual(session.stepCount, expectedSteps, "\(label): \(session.plan.steps.map { $0.kind + " " + $0.name })")
+        }
+    }
+
+    /// A slope that varies along a spatial axis is not one per channel, and a 3×3 convolution
+    /// that runs as Winograd applies no slopes: both keep the PRelu as a step, with the same results.
+    func testPReluThatCannotFuseStaysAStep() throws {
+        for (shape, kernel, slopeShape) in [([1, 8, 6, 7], 1, [1, 7]), ([1, 16, 8, 8], 3, [16, 1, 1])] {
+            var t = TestGraph(seed: 37)
+            let x = t.input(shape)
+            let pad = kernel / 2
+            let y = t.node(convOp((kernel, kernel), padding: pads(pad, pad, pad, pad)), [x, t.constant([shape[1], shape[1], kernel, kernel]), t.constant([shape[1]])])
+            t.output(t.node(.prelu, [y, t.constant(slopeShape, in: -2...2)]))
+            assertKernelsMatchReference(t, rel: 1e-5, "slope \(slopeShape), kernel \(kernel)")
+            let session = try InferenceSession(graph: t.graph, inputShapes: [t.graph.values[t.graph.inputs[0]].name: shape], threads: 1)
+            XCTAssertTrue(session.plan.steps.contains { $0.kind == "Binary" }, "slope \(slopeShape), kernel \(kernel): PRelu should stay a step")
+        }
+    }
+
     /// Conv → Add(·, r) → Relu runs as one GEMM with the residual added in the store.
     func testResidualAddAndActivationFuseIntoConvolution() throws {
         for (shape, cout) in [([1, 8, 6, 7], 8), ([1, 5, 9, 4], 17), ([2, 16, 5, 5], 16), ([1, 6, 7, 5], 12), ([1, 4, 5, 6], 28), ([1, 64, 7, 7], 88)] {

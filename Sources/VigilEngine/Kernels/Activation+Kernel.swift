@@ -69,6 +69,18 @@ extension Activation {
 /// `Activation.vector` per vector. `lo`/`hi` are the clip bounds; `General` runs any activation.
 protocol KernelEpilogue {
     static func apply(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ activation: Activation) -> SIMD8<Float>
+    /// As `apply`, for epilogues with a parameter per output channel: `channels` points at
+    /// the 8 lanes' parameters (PReLU slopes). The others ignore it.
+    static func apply(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ activation: Activation,
+                      channels: UnsafePointer<Float>?) -> SIMD8<Float>
+}
+
+extension KernelEpilogue {
+    @inline(__always)
+    static func apply(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ activation: Activation,
+                      channels: UnsafePointer<Float>?) -> SIMD8<Float> {
+        apply(v, lo, hi, activation)
+    }
 }
 
 enum IdentityEpilogue: KernelEpilogue {
@@ -97,6 +109,23 @@ enum SiluEpilogue: KernelEpilogue {
     @inline(__always)
     static func apply(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ activation: Activation) -> SIMD8<Float> {
         VectorMath.silu(v)
+    }
+}
+
+/// PReLU with one slope per output channel (the palm detector's activation after every
+/// convolution): `v` where `v ≥ 0`, else `v · slope`. Fused, it saves a pass over the tensor
+/// and a step (a parallel job) per layer.
+enum PReluEpilogue: KernelEpilogue {
+    @inline(__always)
+    static func apply(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ activation: Activation) -> SIMD8<Float> {
+        preconditionFailure("PReluEpilogue needs its channels' slopes")
+    }
+
+    @inline(__always)
+    static func apply(_ v: SIMD8<Float>, _ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ activation: Activation,
+                      channels: UnsafePointer<Float>?) -> SIMD8<Float> {
+        let slope = UnsafeRawPointer(channels!).loadUnaligned(as: SIMD8<Float>.self)
+        return v.replacing(with: v * slope, where: v .< 0)
     }
 }
 

@@ -23,11 +23,40 @@ final class Conv2DKernel: @unchecked Sendable {
     /// The sparse form of a 1×1 convolution whose weights are mostly zeros (see
     /// `SparsePointwiseKernel`), which then replaces the GEMM.
     let sparse: SparsePointwiseKernel?
+    /// PReLU slopes per output channel, applied in the GEMM's store instead of `activation`
+    /// (zero-padded by 16, as `GEMM.multiply` reads them); nil for none.
+    let slopes: UnsafeMutablePointer<Float>?
+
+    /// Whether a PReLU after this convolution can be fused (`slopes`): its GEMM paths apply
+    /// them, the Winograd and sparse forms do not, so a layer that would take one of those
+    /// keeps its PReLU as a step of its own.
+    static func takesSlopes(_ g: ConvolutionGeometry, weights: Tensor) -> Bool {
+        if preluFusionDisabled || (WinogradConv2DKernel.applies(g) && !winogradDisabled) { return false }
+        return !(isPointwise(g) && SparsePointwiseKernel.suits(inputChannels: g.inputChannels, outputChannels: g.outputChannels)
+                 && SparsePointwiseKernel.applies(inputChannels: g.inputChannels, outputChannels: g.outputChannels, weights: weights.floats))
+    }
+
+    /// Whether the convolution is a plain matrix product over pixels (1×1, stride 1, no
+    /// padding, one group), which runs straight from the input without im2col.
+    static func isPointwise(_ g: ConvolutionGeometry) -> Bool {
+        g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0 && g.padLeft == 0
+            && g.groups == 1 && g.outputHeight == g.inputHeight && g.outputWidth == g.inputWidth
+    }
 
     /// - weights: OIHW `[Cout, Cin/g, KH, KW]`; bias `[Cout]`.
-    init(geometry: ConvolutionGeometry, weights w: Tensor, bias b: Tensor?, activation: Activation, threads: Int) {
+    /// - preluSlopes: `[Cout]` PReLU slopes fused after the bias and residual (`takesSlopes`
+    ///   must hold, `activation` be `.identity`), or nil.
+    init(geometry: ConvolutionGeometry, weights w: Tensor, bias b: Tensor?, activation: Activation, preluSlopes: [Float]? = nil, threads: Int) {
         g = geometry
         self.activation = activation
+        precondition(preluSlopes == nil || (activation == .identity && preluSlopes!.count == geometry.outputChannels),
+                     "PReLU slopes need one per output channel, no other activation, and a GEMM path")
+        slopes = preluSlopes.map { values in
+            let p = allocateAligned(count: values.count + 16)
+            p.initialize(repeating: 0, count: values.count + 16)
+            p.update(from: values, count: values.count)
+            return p
+        }
         self.threads = max(1, threads)
         let cig = g.inputChannelsPerGroup, cog = g.outputChannelsPerGroup
         let (kh, kw) = (g.kernelHeight, g.kernelWidth)
@@ -36,12 +65,11 @@ final class Conv2DKernel: @unchecked Sendable {
         bias = allocateAligned(count: g.outputChannels)
         let biasValues = b?.floats ?? [Float](repeating: 0, count: g.outputChannels)
         for i in 0..<g.outputChannels { bias[i] = biasValues[i] }
-        isPointwise = kh == 1 && kw == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0 && g.padLeft == 0
-            && g.groups == 1 && g.outputHeight == g.inputHeight && g.outputWidth == g.inputWidth
+        isPointwise = Self.isPointwise(g)
         let scratchCount = isPointwise ? 1 : self.threads * tileRows * patchSize
         scratch = allocateAligned(count: scratchCount)
         scratch.initialize(repeating: 0, count: scratchCount)
-        sparse = isPointwise && SparsePointwiseKernel.suits(inputChannels: cig, outputChannels: cog)
+        sparse = isPointwise && preluSlopes == nil && SparsePointwiseKernel.suits(inputChannels: cig, outputChannels: cog)
             ? SparsePointwiseKernel(inputChannels: cig, outputChannels: cog, weights: values, bias: bias, activation: activation, threads: threads)
             : nil
         // A sparse layer never reaches the GEMM, so its dense panels are not packed.
@@ -53,9 +81,12 @@ final class Conv2DKernel: @unchecked Sendable {
                 return values[(((group * cog + column) * cig + ci) * kh + ky) * kw + kx]
             }
         }
-        winograd = WinogradConv2DKernel.applies(g) && !Self.winogradDisabled
+        winograd = WinogradConv2DKernel.applies(g) && !Self.winogradDisabled && preluSlopes == nil
             ? WinogradConv2DKernel(geometry: g, weights: w, bias: bias, activation: activation, threads: threads) : nil
     }
+
+    /// `VIGIL_PRELU_FUSION=0` keeps every PReLU a step of its own, for comparing in one build.
+    static let preluFusionDisabled = getenv("VIGIL_PRELU_FUSION").map { String(cString: $0) == "0" } ?? false
 
     /// `VIGIL_WINOGRAD=0` plans every convolution directly, for comparing the two in one build.
     static let winogradDisabled = getenv("VIGIL_WINOGRAD").map { String(cString: $0) == "0" } ?? false
@@ -63,6 +94,7 @@ final class Conv2DKernel: @unchecked Sendable {
     deinit {
         bias.deallocate()
         scratch.deallocate()
+        slopes?.deallocate()
     }
 
     /// input: `[N, H, W, Cin]`; output: `[N, OH, OW, Cout]`.
@@ -113,7 +145,8 @@ final class Conv2DKernel: @unchecked Sendable {
         func run(_ range: Range<Int>) {
             GEMM.multiply(rows: panelsOfPixels.map { 0..<$0 } ?? range, panels: panelsOfPixels == nil ? nil : range,
                           a: input, lda: kernel.g.inputChannels, b: kernel.weights[0], bias: kernel.bias,
-                          c: output, ldc: kernel.g.outputChannels, activation: kernel.activation, residual: residual)
+                          c: output, ldc: kernel.g.outputChannels, activation: kernel.activation, residual: residual,
+                          slopes: kernel.slopes)
         }
     }
 
@@ -151,7 +184,8 @@ final class Conv2DKernel: @unchecked Sendable {
                           bias: bias + group * g.outputChannelsPerGroup,
                           c: output + first * g.outputChannels + group * g.outputChannelsPerGroup,
                           ldc: g.outputChannels, activation: activation,
-                          residual: residual?.offset(row: first, column: group * g.outputChannelsPerGroup))
+                          residual: residual?.offset(row: first, column: group * g.outputChannelsPerGroup),
+                          slopes: slopes.map { $0 + group * g.outputChannelsPerGroup })
         }
     }
 
@@ -170,7 +204,8 @@ final class Conv2DKernel: @unchecked Sendable {
                 }
                 if isPointwise {
                     GEMM.multiply(rows: rowStart..<(rowStart + region.columns.count), a: input, lda: g.inputChannels, b: weights[0],
-                                  bias: bias, c: output, ldc: g.outputChannels, activation: activation, residual: residual)
+                                  bias: bias, c: output, ldc: g.outputChannels, activation: activation, residual: residual,
+                                  slopes: slopes)
                     continue
                 }
                 var first = rowStart

@@ -55,18 +55,26 @@ enum GEMM {
     /// - b: packed `[K, N]`.
     /// - bias: `[N]` or nil.
     /// - c: row-major `[M, N]` with row stride `ldc`.
+    /// - slopes: PReLU slopes per column `[N]`, applied after the residual, with `activation`
+    ///   `.identity`; readable (zero-padded) up to the next multiple of 16 columns, since tiles
+    ///   load them 8 at a time.
     @inline(__always)
     static func multiply(rows: Range<Int>, panels: Range<Int>? = nil, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix,
                          bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int, activation: Activation,
-                         residual: Residual? = nil) {
+                         residual: Residual? = nil, slopes: UnsafePointer<Float>? = nil) {
         let units = panels ?? 0..<panelUnits(b)
+        if let slopes {
+            precondition(activation == .identity, "PReLU slopes replace the activation")
+            return multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation,
+                            residual: residual, slopes: slopes, PReluEpilogue.self)
+        }
         // One dispatch per call to a copy with the epilogue compiled in.
         switch activation {
-        case .identity: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, IdentityEpilogue.self)
-        case .relu: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, ReluEpilogue.self)
-        case .clip: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, ClipEpilogue.self)
-        case .silu: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, SiluEpilogue.self)
-        default: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, GeneralEpilogue.self)
+        case .identity: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, slopes: nil, IdentityEpilogue.self)
+        case .relu: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, slopes: nil, ReluEpilogue.self)
+        case .clip: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, slopes: nil, ClipEpilogue.self)
+        case .silu: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, slopes: nil, SiluEpilogue.self)
+        default: multiply(rows: rows, units: units, a: a, lda: lda, b: b, bias: bias, c: c, ldc: ldc, activation: activation, residual: residual, slopes: nil, GeneralEpilogue.self)
         }
     }
 
@@ -81,14 +89,15 @@ enum GEMM {
 
     static func multiply<E: KernelEpilogue>(rows: Range<Int>, units: Range<Int>, a: UnsafePointer<Float>, lda: Int, b: PackedMatrix,
                                             bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int, activation: Activation,
-                                            residual: Residual?, _ epilogue: E.Type) {
+                                            residual: Residual?, slopes: UnsafePointer<Float>?, _ epilogue: E.Type) {
         let (lo, hi) = activation.clipBounds
         // Units map to panels one to one, but for the last one when it is the wide pair.
         let wide = hasWidePair(b) && units.upperBound == panelUnits(b)
         let narrowEnd = wide ? units.upperBound - 1 : units.upperBound
         func epilogueAt(row: Int, column: Int, columns: Int) -> Epilogue {
             Epilogue(c: c + row * ldc + column, ldc: ldc, columns: columns,
-                     residual: residual?.offset(row: row, column: column), activation: activation, lo: lo, hi: hi)
+                     residual: residual?.offset(row: row, column: column), activation: activation, lo: lo, hi: hi,
+                     slopes: slopes.map { $0 + column })
         }
         // Blocks of 12 rows: two 6-row calls per 16-wide panel, three 4-row calls per wide tile.
         var row = rows.lowerBound
@@ -141,6 +150,10 @@ enum GEMM {
         let residual: Residual?
         let activation: Activation
         let lo: SIMD8<Float>, hi: SIMD8<Float>
+        /// The PReLU slopes of the tile's first column (for `PReluEpilogue`), or nil.
+        let slopes: UnsafePointer<Float>?
+        /// The slopes of the tile's columns 8–15.
+        var slopesHigh: UnsafePointer<Float>? { slopes.map { $0 + 8 } }
 
         /// Whether every row of the tile is stored whole (16 columns, and a residual, if any,
         /// over all of them): then `storeFull` applies, which makes no call.
@@ -162,8 +175,8 @@ enum GEMM {
                 sumHi += r.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
             }
             let out = UnsafeMutableRawPointer(c + row * ldc)
-            out.storeBytes(of: E.apply(sumLo, lo, hi, activation), as: SIMD8<Float>.self)
-            out.storeBytes(of: E.apply(sumHi, lo, hi, activation), toByteOffset: 32, as: SIMD8<Float>.self)
+            out.storeBytes(of: E.apply(sumLo, lo, hi, activation, channels: slopes), as: SIMD8<Float>.self)
+            out.storeBytes(of: E.apply(sumHi, lo, hi, activation, channels: slopesHigh), toByteOffset: 32, as: SIMD8<Float>.self)
         }
 
         /// A tile row with fewer than 16 real columns, or a residual over fewer than 16 of
@@ -182,8 +195,8 @@ enum GEMM {
                 if covered > 8 { sumHi += Self.load(r + 8, count: covered - 8) }
             }
             let out = c + row * ldc
-            Self.store(E.apply(sumLo, lo, hi, activation), out, count: min(columns, 8))
-            if columns > 8 { Self.store(E.apply(sumHi, lo, hi, activation), out + 8, count: columns - 8) }
+            Self.store(E.apply(sumLo, lo, hi, activation, channels: slopes), out, count: min(columns, 8))
+            if columns > 8 { Self.store(E.apply(sumHi, lo, hi, activation, channels: slopesHigh), out + 8, count: columns - 8) }
         }
 
         /// Whether every row of a narrow tile is stored whole (8 columns, and a residual, if
@@ -201,14 +214,14 @@ enum GEMM {
         func storeNarrowFull<E: KernelEpilogue>(_ row: Int, _ raw: SIMD8<Float>, _: E.Type) {
             var sum = raw
             if let residual { sum += UnsafeRawPointer(residual.pointer + row * residual.stride).loadUnaligned(as: SIMD8<Float>.self) }
-            UnsafeMutableRawPointer(c + row * ldc).storeBytes(of: E.apply(sum, lo, hi, activation), as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(c + row * ldc).storeBytes(of: E.apply(sum, lo, hi, activation, channels: slopes), as: SIMD8<Float>.self)
         }
 
         @inline(never)
         func storeNarrowPartial<E: KernelEpilogue>(_ row: Int, _ raw: SIMD8<Float>, _: E.Type) {
             var sum = raw
             if let residual { sum += Self.load(residual.pointer + row * residual.stride, count: min(columns, residual.channels)) }
-            Self.store(E.apply(sum, lo, hi, activation), c + row * ldc, count: columns)
+            Self.store(E.apply(sum, lo, hi, activation, channels: slopes), c + row * ldc, count: columns)
         }
 
         /// The first `count` (0…8) floats at `p`, zeros after them.

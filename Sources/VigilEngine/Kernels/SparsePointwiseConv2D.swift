@@ -70,11 +70,17 @@ final class SparsePointwiseKernel: @unchecked Sendable {
         weights.isEmpty ? 1 : Double(weights.lazy.filter { $0 != 0 }.count) / Double(weights.count)
     }
 
+    /// Whether `init` builds the sparse form of these weights (`[Cout][Cin]`): the path is on,
+    /// and at most `maximumDensity` of them is nonzero.
+    static func applies(inputChannels: Int, outputChannels: Int, weights: [Float]) -> Bool {
+        !disabled && weights.count == inputChannels * outputChannels && inputChannels > 0 && outputChannels > 0
+            && density(weights) <= maximumDensity
+    }
+
     /// - weights: `[Cout][Cin]` (OIHW of a 1×1 convolution); bias `[Cout]`.
     /// - Returns: nil when more than `maximumDensity` of the weights is nonzero, or the path is disabled.
     init?(inputChannels: Int, outputChannels: Int, weights: [Float], bias: UnsafePointer<Float>, activation: Activation, threads: Int) {
-        guard !Self.disabled, weights.count == inputChannels * outputChannels, inputChannels > 0, outputChannels > 0,
-              Self.density(weights) <= Self.maximumDensity else { return nil }
+        guard Self.applies(inputChannels: inputChannels, outputChannels: outputChannels, weights: weights) else { return nil }
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.activation = activation

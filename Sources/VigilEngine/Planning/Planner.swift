@@ -256,19 +256,29 @@ struct Planner {
                 let kernel = DepthwiseConv2DKernel(geometry: geometry, weights: w, bias: bias, activation: a.activation, threads: threads)
                 steps.append(PendingStep(reads: [input], writes: [out]) { v in SingleInputStep(name: name, input: v[input].offset, output: v[out].offset, kernel: kernel) })
             } else {
-                // Conv → Add(·, r) [→ activation]: add r in the GEMM store instead of another pass.
+                // Conv → Add(·, r) [→ activation or PReLU]: add r in the GEMM store instead of
+                // another pass; Conv → PReLU: apply the slopes there.
                 var activation = a.activation
                 var residual: Int?
                 var residualChannels = 0
-                if activation == .identity, let fused = residualFusion(after: node, outputShape: outShapes[0], perm: perm) {
+                var slopes: [Float]?
+                let takesSlopes = Conv2DKernel.takesSlopes(geometry, weights: w)
+                if activation == .identity,
+                   let fused = residualFusion(after: node, outputShape: outShapes[0], perm: perm, takesSlopes: takesSlopes) {
                     residual = fused.residual
                     residualChannels = values[fused.residual].physicalShape[3]
                     activation = fused.activation
+                    slopes = fused.slopes
                     for id in fused.absorbedOutputs { valueIndex[id] = out }
                     absorbed.formUnion(fused.absorbedOutputs)
                     absorbed.formUnion(fused.skipped)
+                } else if activation == .identity, takesSlopes, let y = node.outputs.first, node.outputs.count == 1,
+                          let prelu = preluFusion(after: y, outputShape: outShapes[0], channelAxis: perm[3]) {
+                    slopes = prelu.slopes
+                    valueIndex[prelu.output] = out
+                    absorbed.insert(prelu.output)
                 }
-                let kernel = Conv2DKernel(geometry: geometry, weights: w, bias: bias, activation: activation, threads: threads)
+                let kernel = Conv2DKernel(geometry: geometry, weights: w, bias: bias, activation: activation, preluSlopes: slopes, threads: threads)
                 // The Winograd form's scratch: a value this step writes and nothing reads, so its
                 // arena block is free again for the next step.
                 let scratch = residual == nil ? kernel.winograd.map { addValue(name: name + "/winograd", shape: [$0.scratchCount], perm: [0]) } : nil
@@ -464,8 +474,8 @@ struct Planner {
     /// that operand, unpadded, in the conv's layout; the activation that follows the Add (when it
     /// is the Add's only consumer); the outputs now computed by the conv; and a Pad's output
     /// that no step needs to compute any more (`skipped`).
-    mutating func residualFusion(after conv: Node, outputShape: [Int], perm: [Int])
-        -> (residual: Int, activation: Activation, absorbedOutputs: [ValueID], skipped: [ValueID])? {
+    mutating func residualFusion(after conv: Node, outputShape: [Int], perm: [Int], takesSlopes: Bool)
+        -> (residual: Int, activation: Activation, slopes: [Float]?, absorbedOutputs: [ValueID], skipped: [ValueID])? {
         guard conv.outputs.count == 1, let y = conv.outputs.first, !graph.outputs.contains(y),
               let users = consumerIndices[y], users.count == 1 else { return nil }
         let add = graph.nodes[users[0]]
@@ -491,13 +501,41 @@ struct Planner {
               let residual = try? converted(sourceValue, to: perm) else { return nil }
         var absorbedOutputs = [add.outputs[0]]
         var activation = Activation.identity
+        var slopes: [Float]?
         let sum = add.outputs[0]
         if !graph.outputs.contains(sum), let next = consumerIndices[sum], next.count == 1,
            case .activation(let a) = graph.nodes[next[0]].op, graph.nodes[next[0]].outputs.count == 1 {
             activation = a
             absorbedOutputs.append(graph.nodes[next[0]].outputs[0])
+        } else if takesSlopes, let prelu = preluFusion(after: sum, outputShape: outputShape, channelAxis: channelAxis) {
+            slopes = prelu.slopes
+            absorbedOutputs.append(prelu.output)
         }
-        return (residual, activation, absorbedOutputs, skipped)
+        return (residual, activation, slopes, absorbedOutputs, skipped)
+    }
+
+    /// When `value` (of `outputShape`, not a graph output) is read only by a PReLU whose slope
+    /// is a constant that varies at most along `channelAxis`, returns one slope per channel
+    /// and the PReLU's output, so that the producing convolution can apply it in its store.
+    mutating func preluFusion(after value: ValueID, outputShape: [Int], channelAxis: Int) -> (slopes: [Float], output: ValueID)? {
+        guard !graph.outputs.contains(value), let users = consumerIndices[value], users.count == 1 else { return nil }
+        let prelu = graph.nodes[users[0]]
+        let isPRelu: Bool
+        switch prelu.op {
+        case .prelu, .binary(.prelu): isPRelu = true
+        default: isPRelu = false
+        }
+        guard isPRelu, prelu.inputs.count == 2, prelu.inputs[0] == value, prelu.outputs.count == 1,
+              let slopeID = prelu.inputs[1], let slope = constants[slopeID], slope.dataType == .float32,
+              slope.rank <= outputShape.count else { return nil }
+        let channels = outputShape[channelAxis]
+        // Right-aligned broadcasting: every axis but the channel axis must be 1.
+        let offset = outputShape.count - slope.rank
+        for (i, d) in slope.shape.enumerated() where d != 1 {
+            guard i + offset == channelAxis, d == channels else { return nil }
+        }
+        let floats = slope.floats
+        return (floats.count == channels ? floats : [Float](repeating: floats.first ?? 0, count: channels), prelu.outputs[0])
     }
 
     /// The input of a constant Pad that only appends zero channels (`channelAxis` after, nothing
