@@ -6,10 +6,17 @@ import Glibc
 #endif
 
 /// Below this much work (multiply-adds or element operations) a kernel runs on the calling
-/// thread. Handing a chunk to a spinning pool worker costs about a microsecond; this is a few
-/// microseconds of single-threaded work, so the split pays for itself. (Dispatch, selectable for
-/// comparison, needs about 16× more to break even.)
-let minimumParallelWork = WorkerPool.useDispatch ? 1 << 21 : 1 << 17
+/// thread. Handing a chunk to a spinning pool worker costs about a microsecond, but a step run
+/// inline on two real cores also reads the half of its input the other core just wrote, from
+/// that core's cache: on a Zen 4 with two cores, the 12×12 and 6×6 depthwise steps of the
+/// full-range face detector took 3 → 19 µs and 2 → 9 µs inline at two threads against one.
+/// Splitting them as well keeps each thread on the rows it wrote: at two threads, 1 << 17 →
+/// 1 << 14, median of six alternating rounds, short-range face 0.519 → 0.448 ms, full-range
+/// face 1.634 → 1.602, palm 3.63 → 3.42, selfie 1.507 → 1.461, pose level; 1 << 13 no better.
+/// `VIGIL_MIN_PARALLEL` overrides it, for comparing in one build. (Dispatch, selectable for
+/// comparison, needs about 16× more than the old 1 << 17 to break even.)
+let minimumParallelWork = getenv("VIGIL_MIN_PARALLEL").flatMap { Int(String(cString: $0)) }
+    ?? (WorkerPool.useDispatch ? 1 << 21 : 1 << 14)
 
 /// Work over the items `0..<count` (rows, pixels, tiles) that any thread may run a part of:
 /// what kernels hand `parallelChunks`. A struct, not a closure, so that the worker pool can reach
