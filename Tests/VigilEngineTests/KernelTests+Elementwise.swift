@@ -136,6 +136,30 @@ final class ElementwiseKernelTests: XCTestCase {
         assertKernelsMatchReference(t, "large activation and BN chain")
     }
 
+    /// Operands that merge into one long row (same shape, or a scalar, on either side) split
+    /// into spans: sizes around the span length and not a multiple of the vector width.
+    func testOneRowSplitsIntoSpans() {
+        var rng = SeededGenerator(seed: 35)
+        let span = BinaryKernel.spanElements
+        for count in [2 * span, 2 * span + 3, 5 * span - 1, 47_113] {
+            for (aCount, bCount) in [(count, count), (count, 1), (1, count)] {
+                let a = Tensor.random([aCount], using: &rng), b = Tensor.random([bCount], using: &rng)
+                let kernel = BinaryKernel(op: .sub, activation: .relu, shape: [count], shapeA: [aCount], shapeB: [bCount])
+                XCTAssertEqual(kernel.shape, [count])
+                let expected = ReferenceElementwise.activation(try! ReferenceElementwise.binary(a, b, .sub), .relu)
+                for threads in [1, 2, 3] {
+                    var out = [Float](repeating: .nan, count: count)
+                    a.floats.withUnsafeBufferPointer { ap in
+                        b.floats.withUnsafeBufferPointer { bp in
+                            out.withUnsafeMutableBufferPointer { kernel.run(a: ap.baseAddress!, b: bp.baseAddress!, output: $0.baseAddress!, threads: threads) }
+                        }
+                    }
+                    XCTAssertEqual(out, expected.floats, "\(count) elements, \(aCount) - \(bCount), \(threads) threads")
+                }
+            }
+        }
+    }
+
     /// The threaded broadcast kernel gives exactly the single-threaded result for any split.
     func testBinaryKernelThreadsMatchSingleThread() {
         var rng = SeededGenerator(seed: 34)

@@ -145,7 +145,10 @@ final class DepthToSpaceKernelTests: XCTestCase {
     func testBothOrdersAndLayouts() throws {
         for (layout, columnRowDepth, block, shape) in [(SpatialLayout.nchw, false, 2, [1, 12, 5, 7]), (.nchw, true, 2, [2, 8, 3, 4]),
                                                        (.nhwc, false, 2, [1, 6, 5, 32]), (.nhwc, false, 3, [1, 4, 3, 18]),
-                                                       (.nhwc, true, 2, [1, 3, 4, 20])] {
+                                                       (.nhwc, true, 2, [1, 3, 4, 20]),
+                                                       // Runs of 2, 4 and 8 floats (one, two and four channels out).
+                                                       (.nhwc, false, 2, [1, 5, 7, 4]), (.nchw, false, 2, [1, 8, 3, 6]),
+                                                       (.nhwc, false, 2, [2, 4, 5, 16])] {
             var t = TestGraph(seed: 41)
             let x = t.input(shape)
             t.output(t.node(.depthToSpace(blockSize: block, columnRowDepth: columnRowDepth, layout: layout), [x]))
