@@ -122,6 +122,11 @@ final class ConvolutionKernelTests: XCTestCase {
         for activation: Activation in [.identity, .relu, .clip(min: 0, max: 6), .sigmoid] {
             check(ConvCase(channels: 64, height: 6, width: 7, outputChannels: 64, kernel: (5, 5), padding: pads(2, 2, 2, 2), groups: 64, activation: activation))
         }
+        // Four channels (a register of four lanes): each epilogue, stride 2, asymmetric pads, dilation.
+        for activation: Activation in [.identity, .relu, .clip(min: -0.2, max: 0.3), .sigmoid] {
+            check(ConvCase(channels: 4, height: 9, width: 11, outputChannels: 4, strides: (2, 2), padding: pads(0, 0, 1, 1), groups: 4, activation: activation))
+        }
+        check(ConvCase(channels: 4, height: 8, width: 10, outputChannels: 4, kernel: (5, 5), dilations: (1, 2), padding: pads(2, 1, 2, 3), groups: 4, bias: false))
         // Up to 7 horizontal taps: past the specialised counts, taken at run time.
         check(ConvCase(channels: 32, height: 9, width: 9, outputChannels: 32, kernel: (7, 7), padding: pads(3, 3, 3, 3), groups: 32, activation: .relu))
     }

@@ -226,6 +226,30 @@ final class DepthwiseConv2DKernel: RowPartitionedKernel, @unchecked Sendable {
             tileStart = tileEnd
         }
         guard blocked < c, c < 8 else { return }
+        if c == 4 {
+            // Four channels (the full-range face detector's head): one 4-lane accumulator per
+            // pixel in a register; one channel at a time through memory, below, ran it at
+            // 1.8 GFLOP/s.
+            @inline(__always) func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
+            let (lo4, hi4) = (lo.lowHalf, hi.lowHalf)
+            for ox in columns {
+                let x0 = ox * sw - padLeft
+                let (kxLo, kxHi) = Self.validTaps(origin: x0, kernel: kw, dilation: dw, size: width)
+                var acc = load4(bias)
+                for ky in kyLo..<kyHi {
+                    let inRow = inBase + (iy0 + ky * g.dilationH) * width * 4
+                    for kx in kxLo..<kxHi { acc.addProduct(load4(inRow + (x0 + kx * dw) * 4), load4(weights + (ky * kw + kx) * 4)) }
+                }
+                switch activation {
+                case .identity: break
+                case .relu: acc = acc.replacing(with: 0, where: acc .< 0)
+                case .clip: acc = acc.replacing(with: lo4, where: acc .< lo4).replacing(with: hi4, where: acc .> hi4)
+                default: acc = activation.vector(SIMD8(lowHalf: acc, highHalf: SIMD4())).lowHalf
+                }
+                UnsafeMutableRawPointer(outRow + ox * 4).storeBytes(of: acc, as: SIMD4<Float>.self)
+            }
+            return
+        }
         // Channels past the last multiple of 8, one at a time.
         let first = blocked
         for ox in columns {

@@ -46,10 +46,24 @@ final class ResizeKernel: RowPartitionedKernel, @unchecked Sendable {
                 let p01 = input + ((b * self.h + y0) * self.w + x1) * self.c
                 let p10 = input + ((b * self.h + y1) * self.w + x0) * self.c
                 let p11 = input + ((b * self.h + y1) * self.w + x1) * self.c
-                for ch in 0..<self.c {
+                // Eight channels at a time (the same operations in the same order as one at a
+                // time, so the same values): the scalar loop was not vectorised, and the
+                // full-range face detector's 48×48×48 upsampling took 7 µs.
+                var ch = 0
+                let (gx, gy) = (SIMD8<Float>(repeating: 1 - fx), SIMD8<Float>(repeating: 1 - fy))
+                let (vx, vy) = (SIMD8<Float>(repeating: fx), SIMD8<Float>(repeating: fy))
+                @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+                while ch + 8 <= self.c {
+                    let top = load(p00 + ch) * gx + load(p01 + ch) * vx
+                    let bottom = load(p10 + ch) * gx + load(p11 + ch) * vx
+                    UnsafeMutableRawPointer(out + ch).storeBytes(of: top * gy + bottom * vy, as: SIMD8<Float>.self)
+                    ch += 8
+                }
+                while ch < self.c {
                     let top = p00[ch] * (1 - fx) + p01[ch] * fx
                     let bottom = p10[ch] * (1 - fx) + p11[ch] * fx
                     out[ch] = top * (1 - fy) + bottom * fy
+                    ch += 1
                 }
             }
         }
