@@ -26,6 +26,10 @@ final class SamplingKernelTests: XCTestCase {
             ([1, 17, 9, 7], poolAttributes((4, 4), strides: (3, 3), padding: .sameLower)),
             ([1, 2, 5, 5], poolAttributes((5, 5), strides: (1, 1), padding: pads(2, 2, 2, 2))),
             ([1, 2, 1, 1], poolAttributes((1, 1))),
+            // 2×2 windows (a path of their own for max) over channels that are not a multiple of
+            // 8 (a last 8-channel block overlapping its neighbour), with a ceil-mode edge of 1×2.
+            ([1, 12, 6, 8], poolAttributes((2, 2), strides: (2, 2))),
+            ([2, 28, 7, 9], poolAttributes((2, 2), strides: (2, 2), ceilMode: true)),
         ]
         for (shape, a) in cases {
             for includePad in [false, true] {
