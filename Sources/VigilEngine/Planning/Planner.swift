@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Turns a graph and concrete input shapes into a `Plan`: shapes inferred, integer plumbing
 /// folded to constants, a physical layout chosen per tensor (channels-last for everything
 /// spatial), every buffer placed in one arena with reuse, and a list of kernel steps.
@@ -111,7 +115,8 @@ struct Planner {
             }
         }
         let inputIndices = graph.inputs.compactMap { valueIndex[$0] }
-        let arenaSize = allocate(pinned: Set(inputIndices + outputIndices))
+        let pinned = Set(inputIndices + outputIndices)
+        let arenaSize = threads > 1 && !Self.packedArena ? allocateThreadAffine(pinned: pinned) : allocate(pinned: pinned)
         let built = try steps.map { try $0.build(values) }
         return Plan(steps: built, arenaFloats: arenaSize,
                     inputs: inputIndices.map { (values[$0].name, values[$0].shape, values[$0].offset) },
@@ -592,6 +597,64 @@ struct Planner {
 
     /// Places every value in one arena: a value's block is free again after its last reader,
     /// graph inputs and outputs are never reused. Returns the arena size in floats.
+    /// `VIGIL_ARENA=packed` packs the arena by best fit at any thread count, for comparing in one build.
+    static let packedArena = getenv("VIGIL_ARENA").map { String(cString: $0) == "packed" } ?? false
+
+    /// Places every value around a center of its own "slot", its first half below the center
+    /// and its second half above, one value per slot at a time: steps split their rows in two
+    /// halves between two threads, so memory below a slot's center is only ever written by
+    /// the first thread and memory above it by the second, whichever value holds the slot.
+    /// With best-fit packing a buffer's bytes went from one thread to the other as values
+    /// reused it, and each such line moved between the cores' caches; in the host's slow
+    /// spells that movement doubled two-thread times (BENCHMARKS.md, session 10).
+    /// Returns the arena size in floats.
+    mutating func allocateThreadAffine(pinned: Set<Int>) -> Int {
+        var lastUse = [Int](repeating: -1, count: values.count)
+        for (i, step) in steps.enumerated() { for r in step.reads { lastUse[r] = max(lastUse[r], i) } }
+        func roundUp(_ n: Int) -> Int { (max(n, 1) + 15) / 16 * 16 }
+        // Per slot: floats needed below and above its center; which value holds it now.
+        var below: [Int] = [], above: [Int] = []
+        var holder: [Int?] = []
+        var slotOf = [Int](repeating: -1, count: values.count)
+        func halves(_ v: Int) -> (Int, Int) {
+            let size = roundUp(values[v].count)
+            let low = size / 2 / 16 * 16
+            return (low, size - low)
+        }
+        func take(_ v: Int) {
+            let (low, high) = halves(v)
+            // A free slot that grows least, else a new one.
+            let free = holder.indices.filter { holder[$0] == nil }
+            let best = free.min { a, b in
+                max(0, low - below[a]) + max(0, high - above[a]) < max(0, low - below[b]) + max(0, high - above[b])
+            }
+            let slot: Int
+            if let best { slot = best } else {
+                below.append(0); above.append(0); holder.append(nil)
+                slot = holder.count - 1
+            }
+            below[slot] = max(below[slot], low)
+            above[slot] = max(above[slot], high)
+            holder[slot] = v
+            slotOf[v] = slot
+        }
+        func release(_ v: Int) { if slotOf[v] >= 0, holder[slotOf[v]] == v { holder[slotOf[v]] = nil } }
+        for v in pinned.sorted() where slotOf[v] < 0 { take(v) }
+        for (i, step) in steps.enumerated() {
+            for w in step.writes where slotOf[w] < 0 { take(w) }
+            for r in Set(step.reads) where lastUse[r] == i && !pinned.contains(r) { release(r) }
+            for w in step.writes where lastUse[w] < 0 && !pinned.contains(w) { release(w) }
+        }
+        var centers: [Int] = []
+        var end = 0
+        for slot in holder.indices {
+            centers.append(end + below[slot])
+            end += below[slot] + above[slot]
+        }
+        for v in values.indices where slotOf[v] >= 0 { values[v].offset = centers[slotOf[v]] - halves(v).0 }
+        return max(end, 16)
+    }
+
     mutating func allocate(pinned: Set<Int>) -> Int {
         var lastUse = [Int](repeating: -1, count: values.count)
         for (i, step) in steps.enumerated() { for r in step.reads { lastUse[r] = max(lastUse[r], i) } }
