@@ -50,7 +50,7 @@ final class Conv2DKernel: @unchecked Sendable {
         g = geometry
         self.activation = activation
         precondition(preluSlopes == nil || (activation == .identity && preluSlopes!.count == geometry.outputChannels),
-                     "PReLU slopes need one per output channel, no other activation, and a GEMM path")
+                     "PReLU slopes need one per output channel and no other activation")
         slopes = preluSlopes.map { values in
             let p = allocateAligned(count: values.count + 16)
             p.initialize(repeating: 0, count: values.count + 16)

@@ -43,12 +43,12 @@ final class Pool2DKernel: RowPartitionedKernel, @unchecked Sendable {
             // Pads as large as the kernel leave windows wholly outside the input: empty ranges.
             let yStart = max(y0, 0)
             let ys = yStart..<max(yStart, min(y0 + self.kh, self.h))
+            let window = input + (b * self.h) * self.w * self.c
             for ox in columns {
                 let x0 = ox * self.sw - self.padLeft
                 let xStart = max(x0, 0)
                 let xs = xStart..<max(xStart, min(x0 + self.kw, self.w))
                 let out = output + ((b * self.oh + oy) * self.ow + ox) * self.c
-                let window = input + (b * self.h) * self.w * self.c
                 let scale: Float
                 if self.isMax {
                     scale = 1

@@ -116,7 +116,8 @@ struct Planner {
         }
         let inputIndices = graph.inputs.compactMap { valueIndex[$0] }
         let pinned = Set(inputIndices + outputIndices)
-        let arenaSize = threads > 1 && !Self.packedArena ? allocateThreadAffine(pinned: pinned) : allocate(pinned: pinned)
+        // The affine layout assumes steps split in two halves; one thread, or more than two, packs.
+        let arenaSize = threads == 2 && !Self.packedArena ? allocateThreadAffine(pinned: pinned) : allocate(pinned: pinned)
         let built = try steps.map { try $0.build(values) }
         return Plan(steps: built, arenaFloats: arenaSize,
                     inputs: inputIndices.map { (values[$0].name, values[$0].shape, values[$0].offset) },
@@ -597,31 +598,46 @@ struct Planner {
 
     /// Places every value in one arena: a value's block is free again after its last reader,
     /// graph inputs and outputs are never reused. Returns the arena size in floats.
-    /// `VIGIL_ARENA=packed` packs the arena by best fit at any thread count, for comparing in one build.
+    /// `VIGIL_ARENA=packed` packs the arena by best fit at two threads too, for comparing in one build.
     static let packedArena = getenv("VIGIL_ARENA").map { String(cString: $0) == "packed" } ?? false
 
+    /// Floats a value takes in the arena: its count rounded up to a 64-byte line.
+    func arenaFloats(_ v: Int) -> Int { (max(values[v].count, 1) + 15) / 16 * 16 }
+
+    /// Walks the values' lifetimes in step order, for the arena layouts: `take` for each pinned
+    /// value, then for each value a step writes before it runs, and `release` after the step
+    /// that last reads a value (or at once for one nothing reads), pinned values never.
+    func walkLifetimes(pinned: Set<Int>, take: (Int) -> Void, release: (Int) -> Void) {
+        var lastUse = [Int](repeating: -1, count: values.count)
+        for (i, step) in steps.enumerated() { for r in step.reads { lastUse[r] = max(lastUse[r], i) } }
+        var taken = [Bool](repeating: false, count: values.count)
+        for v in pinned.sorted() where !taken[v] { taken[v] = true; take(v) }
+        for (i, step) in steps.enumerated() {
+            for w in step.writes where !taken[w] { taken[w] = true; take(w) }
+            for r in Set(step.reads) where lastUse[r] == i && !pinned.contains(r) && taken[r] { release(r) }
+            for w in step.writes where lastUse[w] < 0 && !pinned.contains(w) { release(w) }
+        }
+    }
+
     /// Places every value around a center of its own "slot", its first half below the center
-    /// and its second half above, one value per slot at a time: steps split their rows in two
-    /// halves between two threads, so memory below a slot's center is only ever written by
-    /// the first thread and memory above it by the second, whichever value holds the slot.
+    /// and its second half above, one value per slot at a time: at two threads steps split
+    /// their rows in two halves, so memory below a slot's center is only ever written by the
+    /// first thread and memory above it by the second, whichever value holds the slot.
     /// With best-fit packing a buffer's bytes went from one thread to the other as values
     /// reused it, and each such line moved between the cores' caches; in the host's slow
     /// spells that movement doubled two-thread times (BENCHMARKS.md, session 10).
     /// Returns the arena size in floats.
     mutating func allocateThreadAffine(pinned: Set<Int>) -> Int {
-        var lastUse = [Int](repeating: -1, count: values.count)
-        for (i, step) in steps.enumerated() { for r in step.reads { lastUse[r] = max(lastUse[r], i) } }
-        func roundUp(_ n: Int) -> Int { (max(n, 1) + 15) / 16 * 16 }
         // Per slot: floats needed below and above its center; which value holds it now.
         var below: [Int] = [], above: [Int] = []
         var holder: [Int?] = []
         var slotOf = [Int](repeating: -1, count: values.count)
         func halves(_ v: Int) -> (Int, Int) {
-            let size = roundUp(values[v].count)
+            let size = arenaFloats(v)
             let low = size / 2 / 16 * 16
             return (low, size - low)
         }
-        func take(_ v: Int) {
+        walkLifetimes(pinned: pinned, take: { v in
             let (low, high) = halves(v)
             // A free slot that grows least, else a new one.
             let free = holder.indices.filter { holder[$0] == nil }
@@ -637,14 +653,9 @@ struct Planner {
             above[slot] = max(above[slot], high)
             holder[slot] = v
             slotOf[v] = slot
-        }
-        func release(_ v: Int) { if slotOf[v] >= 0, holder[slotOf[v]] == v { holder[slotOf[v]] = nil } }
-        for v in pinned.sorted() where slotOf[v] < 0 { take(v) }
-        for (i, step) in steps.enumerated() {
-            for w in step.writes where slotOf[w] < 0 { take(w) }
-            for r in Set(step.reads) where lastUse[r] == i && !pinned.contains(r) { release(r) }
-            for w in step.writes where lastUse[w] < 0 && !pinned.contains(w) { release(w) }
-        }
+        }, release: { v in
+            if holder[slotOf[v]] == v { holder[slotOf[v]] = nil }
+        })
         var centers: [Int] = []
         var end = 0
         for slot in holder.indices {
@@ -655,23 +666,24 @@ struct Planner {
         return max(end, 16)
     }
 
+    /// Packs the values by best fit, a freed block going to the next value that fits it.
+    /// Returns the arena size in floats.
     mutating func allocate(pinned: Set<Int>) -> Int {
-        var lastUse = [Int](repeating: -1, count: values.count)
-        for (i, step) in steps.enumerated() { for r in step.reads { lastUse[r] = max(lastUse[r], i) } }
         var free: [(offset: Int, size: Int)] = []
         var end = 0
-        func roundUp(_ n: Int) -> Int { (max(n, 1) + 15) / 16 * 16 }
-        func take(_ size: Int) -> Int {
+        var offsets = [Int](repeating: -1, count: values.count)
+        walkLifetimes(pinned: pinned, take: { v in
+            let size = arenaFloats(v)
             if let best = free.indices.filter({ free[$0].size >= size }).min(by: { free[$0].size < free[$1].size }) {
                 let block = free.remove(at: best)
                 if block.size > size { free.append((block.offset + size, block.size - size)) }
-                return block.offset
+                offsets[v] = block.offset
+            } else {
+                offsets[v] = end
+                end += size
             }
-            defer { end += size }
-            return end
-        }
-        func release(_ offset: Int, _ size: Int) {
-            free.append((offset, size))
+        }, release: { v in
+            free.append((offsets[v], arenaFloats(v)))
             free.sort { $0.offset < $1.offset }
             var merged: [(offset: Int, size: Int)] = []
             for block in free {
@@ -679,13 +691,8 @@ struct Planner {
                 else { merged.append(block) }
             }
             free = merged
-        }
-        for v in pinned.sorted() where values[v].offset < 0 { values[v].offset = take(roundUp(values[v].count)) }
-        for (i, step) in steps.enumerated() {
-            for w in step.writes where values[w].offset < 0 { values[w].offset = take(roundUp(values[w].count)) }
-            for r in Set(step.reads) where lastUse[r] == i && !pinned.contains(r) { release(values[r].offset, roundUp(values[r].count)) }
-            for w in step.writes where lastUse[w] < 0 && !pinned.contains(w) { release(values[w].offset, roundUp(values[w].count)) }
-        }
+        })
+        for v in values.indices where offsets[v] >= 0 { values[v].offset = offsets[v] }
         return max(end, 16)
     }
 }
